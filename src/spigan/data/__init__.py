@@ -1,0 +1,1 @@
+"""Datasets, class ontologies and file I/O."""

@@ -1,0 +1,5 @@
+"""The one exception type users see: a one-line message naming the file or key at fault."""
+
+
+class SpiganError(Exception):
+    """Bad input or an unrecoverable fault, reported as one line without a traceback."""

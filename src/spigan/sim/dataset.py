@@ -1,0 +1,115 @@
+"""Splits of simulator frames, rendered once and cached on disk.
+
+Each (domain, split) pair draws from its own random stream, so no scene is shared between
+train and validation, nor between the `sim` and `photo` domains. Frames are cached as
+`.npz` files written atomically (temporary file, fsync, rename): a render killed at any
+moment leaves either the complete file or nothing under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from spigan.sim import render_frame
+from spigan.sim.geometry import Camera
+from spigan.sim.render import DOMAINS, Frame
+
+# Bump when the renderer's output changes, so stale caches are never read.
+SIM_VERSION = 1
+SPLITS = {"train": 0, "val": 1, "test": 2}
+
+
+def stream_seed(seed: int, domain: str, split: str) -> int:
+    """The frame stream of one (domain, split): distinct for every pair at a given seed."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}: expected one of {DOMAINS}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: expected one of {tuple(SPLITS)}")
+    return 1_000_003 * seed + 1000 * (DOMAINS.index(domain) + 1) + SPLITS[split]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("SPIGAN_CACHE", Path.home() / ".cache" / "spigan"))
+
+
+class SimFrames:
+    """`length` frames of one domain and split at `height` x `width`.
+
+    Args:
+        cache_dir: where rendered frames are kept; None renders on every access.
+    """
+
+    def __init__(self, domain: str, split: str, length: int, height: int, width: int, seed: int = 0,
+                 cache_dir: str | Path | None = None):
+        self.domain, self.split, self.length = domain, split, length
+        self.height, self.width = height, width
+        self.stream = stream_seed(seed, domain, split)
+        self.folder = None
+        if cache_dir is not None:
+            self.folder = Path(cache_dir) / f"sim-v{SIM_VERSION}" / f"{domain}-{split}-{self.stream}-{height}x{width}"
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temporaries(self.folder)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> Frame:
+        if not 0 <= index < self.length:
+            raise IndexError(f"frame {index} outside [0, {self.length})")
+        if self.folder is None:
+            return render_frame(self.stream, index, self.height, self.width, self.domain)
+        path = self.folder / f"{index:06d}.npz"
+        if path.exists():
+            try:
+                return _load(path)
+            except (OSError, ValueError, KeyError) as e:  # damaged on disk: render it again
+                warnings.warn(f"{path}: unreadable cached frame ({e}); rendering it again")
+        frame = render_frame(self.stream, index, self.height, self.width, self.domain)
+        _save_atomic(path, frame)
+        return frame
+
+    def render_all(self, progress: bool = True) -> None:
+        """Fills the cache (a no-op for frames already there)."""
+        from tqdm import tqdm
+
+        for i in tqdm(range(self.length), desc=f"render {self.domain}/{self.split}", disable=not progress,
+                      leave=False):
+            self[i]
+
+
+def _save_atomic(path: Path, frame: Frame) -> None:
+    camera = np.array([frame.camera.x, frame.camera.y, frame.camera.z, frame.camera.yaw, frame.camera.pitch,
+                       frame.camera.hfov])
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, rgb=frame.rgb, labels=frame.labels, depth=frame.depth, camera=camera)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load(path: Path) -> Frame:
+    with np.load(path, allow_pickle=False) as z:
+        return Frame(rgb=z["rgb"], labels=z["labels"], depth=z["depth"], camera=Camera(*z["camera"].tolist()))
+
+
+def _remove_stale_temporaries(folder: Path, age_s: float = 600.0) -> None:
+    """Removes temporaries left by renders killed more than `age_s` ago (younger ones may
+    belong to a render still running in another process)."""
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > age_s:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
