@@ -1,0 +1,93 @@
+"""T and P: FCN-8s on VGG16 (Long, Shelhamer, Darrell 2015), as in the reference Caffe
+model and its PyTorch port: conv1_1 padded by 100, fc6/fc7 as convolutions, three score
+layers, learnable bilinear-initialised upsampling without bias, and the crops that align them.
+
+T outputs one score per class; P outputs one channel (depth)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from spigan.models.vgg import VGG16, ImageNetInput, copy_features_, init_vgg_, read_state_dict, vgg_features
+
+
+def bilinear_kernel(channels: int, size: int) -> torch.Tensor:
+    """(channels, channels, size, size) weights of a per-channel bilinear upsampling."""
+    factor = (size + 1) // 2
+    center = factor - 1 if size % 2 == 1 else factor - 0.5
+    r = torch.arange(size, dtype=torch.float64)
+    filt = (1 - (r - center).abs() / factor)
+    kernel = torch.zeros(channels, channels, size, size, dtype=torch.float64)
+    kernel[range(channels), range(channels)] = filt[:, None] * filt[None, :]
+    return kernel.float()
+
+
+class FCN8s(nn.Module):
+    """(b, 3, h, w) image in [-1, 1] -> (b, out_channels, h, w) scores.
+
+    Args:
+        out_channels: number of classes for T, 1 for P.
+        width: VGG base width (64 in the paper); conv widths are width x (1, 2, 4, 8, 8).
+        fc_dim: channels of fc6 and fc7 (4096 in the paper).
+        weights: "" (documented initialisation), "torchvision", or a path to the published
+            VGG16 state dict; its conv layers and fc6/fc7 (reshaped to convolutions) are used.
+    At the paper's settings: 134,412,144 parameters with 16 classes, 134,265,699 with 1.
+    """
+
+    POOL3, POOL4 = 17, 24  # `features` indices just after pool3 and pool4
+
+    def __init__(self, out_channels: int, width: int = 64, fc_dim: int = 4096, weights: str = ""):
+        super().__init__()
+        c = out_channels
+        self.input = ImageNetInput()
+        self.features = vgg_features(VGG16, width, first_padding=100, ceil_mode=True)
+        c5 = 512 * width // 64
+        self.fc6 = nn.Conv2d(c5, fc_dim, 7)
+        self.fc7 = nn.Conv2d(fc_dim, fc_dim, 1)
+        self.drop = nn.Dropout2d(0.5)
+        self.score_fr = nn.Conv2d(fc_dim, c, 1)
+        self.score_pool3 = nn.Conv2d(256 * width // 64, c, 1)
+        self.score_pool4 = nn.Conv2d(c5, c, 1)
+        self.upscore2 = nn.ConvTranspose2d(c, c, 4, stride=2, bias=False)
+        self.upscore_pool4 = nn.ConvTranspose2d(c, c, 4, stride=2, bias=False)
+        self.upscore8 = nn.ConvTranspose2d(c, c, 16, stride=8, bias=False)
+        self.pretrained = bool(weights)
+        self._init(weights)
+
+    def _init(self, weights: str) -> None:
+        init_vgg_(self.features)
+        for fc in (self.fc6, self.fc7):  # torchvision's init of the layers they come from
+            nn.init.normal_(fc.weight, 0, 0.01)
+            nn.init.zeros_(fc.bias)
+        for score in (self.score_fr, self.score_pool3, self.score_pool4):  # FCN: zero-initialised scores
+            nn.init.zeros_(score.weight)
+            nn.init.zeros_(score.bias)
+        for up in (self.upscore2, self.upscore_pool4, self.upscore8):
+            up.weight.data.copy_(bilinear_kernel(up.in_channels, up.kernel_size[0]))
+        if weights:
+            state = read_state_dict(weights, "vgg16")
+            copy_features_(self.features, state, weights)
+            for fc, key in ((self.fc6, "classifier.0"), (self.fc7, "classifier.3")):
+                w = state[f"{key}.weight"]
+                if w.numel() != fc.weight.numel():
+                    from spigan.errors import SpiganError
+
+                    raise SpiganError(f"{weights}: '{key}.weight' has shape {tuple(w.shape)}, fc layers of "
+                                      f"{tuple(fc.weight.shape)} need the paper's width 64 and fc_dim 4096")
+                fc.weight.data.copy_(w.view_as(fc.weight))
+                fc.bias.data.copy_(state[f"{key}.bias"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.input(x)
+        pool3 = self.features[: self.POOL3](h)  # (b, 4w, ~h/8 + 25, .)
+        pool4 = self.features[self.POOL3: self.POOL4](pool3)  # 1/16
+        h = self.features[self.POOL4:](pool4)  # pool5, 1/32
+        h = self.drop(torch.relu(self.fc6(h)))
+        h = self.drop(torch.relu(self.fc7(h)))
+        up2 = self.upscore2(self.score_fr(h))  # 1/16
+        s4 = self.score_pool4(pool4)[:, :, 5: 5 + up2.shape[2], 5: 5 + up2.shape[3]]
+        up4 = self.upscore_pool4(up2 + s4)  # 1/8
+        s3 = self.score_pool3(pool3)[:, :, 9: 9 + up4.shape[2], 9: 9 + up4.shape[3]]
+        out = self.upscore8(up4 + s3)
+        return out[:, :, 31: 31 + x.shape[2], 31: 31 + x.shape[3]].contiguous()

@@ -1,0 +1,50 @@
+"""G: the CycleGAN / Johnson et al. ResNet generator (c7s1-64, d128, d256, 9 residual
+blocks, u128, u64, c7s1-3; instance norm, reflection padding, tanh)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """Maps an image in [-1, 1] to an adapted image in [-1, 1] of the same size.
+
+    Args:
+        width: channels of the first layer (64 in the paper); the others are 2x and 4x it.
+        blocks: residual blocks at 1/4 resolution (9 in the paper).
+    Convolutions carry biases because instance norm has no affine parameters (CycleGAN's
+    choice); at the paper's settings this gives exactly 11,378,179 parameters.
+    """
+
+    def __init__(self, width: int = 64, blocks: int = 9, channels: int = 3):
+        super().__init__()
+        w = width
+        layers = [nn.ReflectionPad2d(3), nn.Conv2d(channels, w, 7), nn.InstanceNorm2d(w), nn.ReLU(True)]  # c7s1-64
+        for c_in, c_out in ((w, 2 * w), (2 * w, 4 * w)):  # d128, d256
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.InstanceNorm2d(c_out), nn.ReLU(True)]
+        layers += [ResidualBlock(4 * w) for _ in range(blocks)]
+        for c_in, c_out in ((4 * w, 2 * w), (2 * w, w)):  # u128, u64
+            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
+                       nn.InstanceNorm2d(c_out), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]  # c7s1-3
+        self.model = nn.Sequential(*layers)
+        for m in self.modules():  # CycleGAN's "normal" init
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)  # (b, 3, h, w) -> (b, 3, h, w); h, w multiples of 4
