@@ -1,0 +1,253 @@
+"""Typed configuration: dataclasses holding the paper's values as defaults, YAML files and
+`key=value` overrides merged strictly (an unknown key or a wrong type is an error naming
+the key), and the resolved configuration written beside every run."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from spigan.errors import SpiganError
+
+METHODS = ("spigan", "no_pi", "base", "source_only", "target_only")
+ADAPTED = ("spigan", "no_pi", "base")
+
+
+@dataclass
+class ModelConfig:
+    """Network sizes (paper: all at their defaults) and ImageNet weights for the VGGs."""
+
+    generator_width: int = 64
+    generator_blocks: int = 9
+    discriminator_width: int = 64
+    discriminator_layers: int = 3
+    fcn_width: int = 64  # VGG16 base width of T and P
+    fcn_fc_dim: int = 4096  # channels of fc6 / fc7
+    # 100: the reference FCN-8s (paper); 1: our compact variant for small CPU inputs (same
+    # parameters, no 100-pixel padding; see models/fcn.py).
+    fcn_input_padding: int = 100
+    perceptual_width: int = 64  # VGG19 base width of φ
+    # "" = documented random initialisation; "torchvision" = the published file via the
+    # torch hub cache; or a path to that file.
+    vgg16_weights: str = ""
+    vgg19_weights: str = ""
+
+
+@dataclass
+class LossConfig:
+    """Eq. 1 weights (paper §4.1) and the depth scale of Eq. 5."""
+
+    adversarial: float = 1.0  # α
+    task: float = 0.5  # β
+    privileged: float = 0.1  # γ
+    perceptual: float = 0.33  # δ
+    max_depth: float = 655.35  # metres; depth is log-scaled to [0, 1] up to this value
+
+
+@dataclass
+class DataConfig:
+    """Source (labelled, with depth) and target (unlabelled in training) data.
+
+    Dataset `sim` is the built-in simulator: as source it renders `sim_source_domain`, as
+    target `sim_target_domain`; its splits are `*_frames` long.
+    """
+
+    source: str = "sim"
+    source_root: str = ""
+    target: str = "sim"
+    target_root: str = ""
+    size: tuple[int, int] = (320, 640)  # images are resized (or rendered) to H x W
+    crop: tuple[int, int] = (320, 320)  # random training crops; (0, 0) = whole images
+    sim_source_domain: str = "sim"
+    sim_target_domain: str = "photo"
+    sim_seed: int = 0
+    source_frames: int = 9400
+    target_frames: int = 2975
+    val_frames: int = 500
+    cache_dir: str = ""  # simulator frame cache; "" = $SPIGAN_CACHE or ~/.cache/spigan
+    workers: int = 0
+    protocol: str = "16-class"
+
+
+@dataclass
+class TrainConfig:
+    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only
+    iterations: int = 20000
+    batch_size: int = 1
+    lr: float = 2e-4  # Adam, all networks (paper §4.1)
+    beta1: float = 0.5  # Adam betas: CycleGAN's, which the paper's G and D come from
+    beta2: float = 0.999
+    generator_steps: int = 5  # G steps per step of D, T and P (paper §4.1)
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
+    log_every: int = 10
+    checkpoint_every: int = 500
+
+
+@dataclass
+class EarlyStoppingConfig:
+    """Paper §4.1: stop when the discriminator loss is significantly and consistently below
+    the generator's adversarial loss. Precisely: both losses are averaged over each logging
+    interval and smoothed by an exponential moving average (`smoothing`); the rule fires at
+    the first logged iteration >= `warmup` after which, for `patience` consecutive logged
+    iterations, smoothed D loss < smoothed G adversarial loss - `margin`. The checkpoint of
+    that iteration is the one evaluated by default (no target label is used to choose it).
+    `halt: false` keeps training to `iterations` so the final model exists too."""
+
+    enabled: bool = True
+    smoothing: float = 0.9
+    margin: float = 0.1
+    patience: int = 5
+    warmup: int = 100
+    halt: bool = False
+
+
+@dataclass
+class Config:
+    name: str = "spigan"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+
+    def validate(self) -> "Config":
+        if self.train.method not in METHODS:
+            raise SpiganError(f"train.method: {self.train.method!r} is not one of {', '.join(METHODS)}")
+        if self.train.device not in ("auto", "cpu", "cuda"):
+            raise SpiganError(f"train.device: {self.train.device!r} is not auto, cpu or cuda")
+        for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):
+            if getattr(self.train, key) < 1:
+                raise SpiganError(f"train.{key}: must be at least 1, got {getattr(self.train, key)}")
+        h, w = self.data.size
+        ch, cw = self.data.crop
+        if h % 4 or w % 4 or (ch, cw) != (0, 0) and (ch % 4 or cw % 4 or ch > h or cw > w):
+            raise SpiganError(f"data.size {h}x{w} / data.crop {ch}x{cw}: need multiples of 4, crop within size")
+        return self
+
+
+def effective_weights(cfg: Config) -> LossConfig:
+    """The method switch decides which terms exist: `no_pi` sets γ = 0, `base` γ = δ = 0."""
+    w = dataclasses.replace(cfg.loss)
+    if cfg.train.method in ("no_pi", "base"):
+        w.privileged = 0.0
+    if cfg.train.method == "base":
+        w.perceptual = 0.0
+    return w
+
+
+# ---------------------------------------------------------------------------------------
+# Strict merge
+# ---------------------------------------------------------------------------------------
+
+
+def _coerce(value, annotation, key: str):
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        kinds = typing.get_args(annotation)
+        if not isinstance(value, (list, tuple)) or len(value) != len(kinds):
+            raise SpiganError(f"{key}: expected a list of {len(kinds)} values, got {value!r}")
+        return tuple(_coerce(v, k, f"{key}[{i}]") for i, (v, k) in enumerate(zip(value, kinds)))
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise SpiganError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpiganError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-3" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpiganError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise SpiganError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported annotation {annotation}")
+
+
+def merge(obj, updates: dict, prefix: str = ""):
+    """A copy of dataclass `obj` with `updates` (nested dicts) applied strictly."""
+    if not isinstance(updates, dict):
+        raise SpiganError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {updates!r}")
+    hints = typing.get_type_hints(type(obj))
+    changes = {}
+    for key, value in updates.items():
+        name = f"{prefix}{key}"
+        if key not in hints:
+            known = ", ".join(hints)
+            raise SpiganError(f"{name}: unknown key (known here: {known})")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            changes[key] = merge(current, value, f"{name}.")
+        else:
+            changes[key] = _coerce(value, hints[key], name)
+    return dataclasses.replace(obj, **changes)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """["train.lr=1e-3", "data.size=[64,128]"] -> nested dict; values parsed as YAML."""
+    out: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise SpiganError(f"override {item!r}: expected key=value")
+        key, text = item.split("=", 1)
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(text) if text.strip() else ""
+    return out
+
+
+def _deep_update(base: dict, extra: dict) -> dict:
+    for k, v in extra.items():
+        base[k] = _deep_update(base.get(k, {}), v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return base
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Defaults <- YAML file <- overrides, validated."""
+    updates: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            updates = yaml.safe_load(path.read_text()) or {}
+        except OSError as e:
+            raise SpiganError(f"{path}: cannot read config ({e.strerror})") from e
+        except yaml.YAMLError as e:
+            raise SpiganError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from e
+        if not isinstance(updates, dict):
+            raise SpiganError(f"{path}: the config must be a mapping of sections")
+    _deep_update(updates, parse_overrides(overrides or []))
+    return merge(Config(), updates).validate()
+
+
+def to_dict(cfg: Config) -> dict:
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def save_config(cfg: Config, path: Path) -> None:
+    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def config_from_dict(data: dict) -> Config:
+    return merge(Config(), data).validate()

@@ -1,0 +1,46 @@
+"""Running a trained task network (and privileged network) over images and splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from spigan.evaluate import Evaluator, Protocol, Scores
+
+
+@torch.no_grad()
+def segment(task_net: nn.Module, images: torch.Tensor, out_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """(b, 3, h, w) images in [-1, 1] -> (b, H, W) int64 class indices. Logits are upsampled
+    bilinearly to `out_size` (the label resolution) before the argmax."""
+    logits = task_net(images)
+    if out_size is not None and tuple(logits.shape[-2:]) != tuple(out_size):
+        logits = F.interpolate(logits, size=out_size, mode="bilinear", align_corners=False)
+    return logits.argmax(1)
+
+
+@torch.no_grad()
+def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: torch.device,
+                   batch_size: int = 4, progress: bool = False) -> Scores:
+    """Scores `task_net` on every sample of a labelled split (whole images, no crop)."""
+    from tqdm import tqdm
+
+    was_training = task_net.training
+    task_net.eval()
+    evaluator = Evaluator(protocol)
+    batches = range(0, len(samples), batch_size)
+    for start in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
+        items = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
+        images = torch.stack([it["image"] for it in items]).to(device)
+        labels = torch.stack([it["labels"] for it in items])
+        pred = segment(task_net, images, tuple(labels.shape[-2:])).cpu().numpy()
+        for p, y in zip(pred, labels.numpy()):
+            evaluator.add(p, y)
+    task_net.train(was_training)
+    return evaluator.scores()
+
+
+def to_numpy_image(x: torch.Tensor) -> np.ndarray:
+    """(3, h, w) in [-1, 1] -> (h, w, 3) uint8."""
+    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).cpu().numpy()

@@ -1,0 +1,56 @@
+"""The loss terms of SPIGAN (paper §3.3), pure functions of tensors."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+IGNORE = 255
+
+
+def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """Least-squares GAN (Eq. 2) from D's side: real patches towards 1, adapted towards 0.
+
+    Halved as in CycleGAN, so that at the equilibrium (D = 0.5 everywhere) it equals the
+    generator's adversarial loss; the early-stopping rule compares the two. The optimum is
+    that of Eq. 2.
+    """
+    return 0.5 * ((d_real - 1).pow(2).mean() + d_fake.pow(2).mean())
+
+
+def adversarial_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    """Least-squares GAN (Eq. 2) from G's side: adapted patches towards 1."""
+    return (d_fake - 1).pow(2).mean()
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Eq. 4: per-pixel cross-entropy, averaged over labelled pixels (255 is ignored).
+    logits (b, C, h, w), labels (b, h, w) int64."""
+    return F.cross_entropy(logits, labels, ignore_index=IGNORE)
+
+
+def encode_depth(depth: torch.Tensor, max_depth: float) -> torch.Tensor:
+    """Depth in metres -> the privileged target: log(clamp(z, 1, max)) / log(max), in [0, 1].
+
+    Log scaling keeps the far sky (655 m) from dominating the L1 and weighs relative errors
+    evenly, near and far; P regresses this value directly. Pixels without a valid depth
+    (not finite, or <= 0) become -1, which `l1_depth` skips.
+    """
+    valid = torch.isfinite(depth) & (depth > 0)
+    encoded = torch.log(depth.nan_to_num(1.0).clamp(1.0, max_depth)) / math.log(max_depth)
+    return torch.where(valid, encoded, torch.full_like(encoded, -1.0))
+
+
+def l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Eq. 5's norm: mean absolute error over pixels with a valid (finite, > 0) target.
+    prediction, target (b, 1, h, w); target already encoded, invalid pixels marked < 0."""
+    valid = target >= 0
+    return (prediction - target).abs()[valid].mean() if valid.any() else prediction.sum() * 0
+
+
+def perceptual_loss(features_a: list[torch.Tensor], features_b: list[torch.Tensor]) -> torch.Tensor:
+    """Eq. 6: L1 between φ activations; each layer's mean absolute difference, summed over
+    the layers (so every layer counts equally whatever its size)."""
+    return sum((a - b).abs().mean() for a, b in zip(features_a, features_b))
