@@ -29,12 +29,69 @@ def cmd_sim_preview(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    from spigan.sim.preview import save_preview
+    from spigan.demo import run_demo
 
-    out = Path(args.out)
-    print("spigan demo: training is not implemented yet; rendering the simulator preview instead.")
-    path = save_preview(out / "sim_preview.png")
-    print(f"wrote {path}")
+    run_demo(args.out, args.overrides, progress=not args.quiet)
+
+
+def cmd_train(args) -> None:
+    from spigan.config import load_config
+    from spigan.train import train
+
+    cfg = load_config(args.config, args.overrides)
+    run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
+    if (run_dir / "config.yaml").exists():
+        raise SpiganError(f"{run_dir}: a run already exists there (choose another --out, or remove it)")
+    results = train(cfg, run_dir, progress=not args.quiet)
+    scores = results["checkpoints"][results["default"]]
+    print(f"{cfg.name} [{cfg.train.method}]: mIoU {100 * scores['miou']:.1f} ({results['protocol']}, "
+          f"{results['default']} checkpoint) -> {run_dir}")
+
+
+def _evaluation_samples(cfg, args):
+    import dataclasses
+
+    from spigan.data.datasets import Samples, frame_source
+
+    if args.dataset != "sim":
+        raise SpiganError(f"--dataset {args.dataset}: not available yet (available: sim)")
+    data = dataclasses.replace(cfg.data, target="sim", sim_target_domain=args.domain,
+                               val_frames=args.frames or cfg.data.val_frames)
+    return Samples(frame_source(dataclasses.replace(cfg, data=data), "target", args.split), None, ("image", "labels"))
+
+
+def cmd_evaluate(args) -> None:
+    import json
+
+    import numpy as np
+    import torch
+
+    from spigan.evaluate import PROTOCOLS, format_scores, negative_transfer_ratio
+    from spigan.inference import evaluate_split
+    from spigan.train import load_checkpoint, task_net_from_checkpoint
+
+    device = torch.device("cpu")
+    net, cfg = task_net_from_checkpoint(load_checkpoint(args.checkpoint), device)
+    protocol = PROTOCOLS[args.protocol or cfg.data.protocol]
+    samples = _evaluation_samples(cfg, args)
+    scores = evaluate_split(net, samples, protocol, device, progress=True)
+    print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}"))
+    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, **scores.to_dict()}
+    if args.baseline:
+        base_net, _ = task_net_from_checkpoint(load_checkpoint(args.baseline), device)
+        base = evaluate_split(base_net, samples, protocol, device, progress=True)
+        ratio = negative_transfer_ratio(scores.per_image_miou, base.per_image_miou)
+        print(f"  baseline {args.baseline}: mIoU {100 * base.miou:.1f}; negative-transfer ratio {ratio:.2f}")
+        out.update({"baseline": str(args.baseline), "baseline_miou": base.miou, "negative_transfer": ratio})
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=lambda v: None if np.isnan(v) else v))
+
+
+def cmd_predict(args) -> None:
+    from spigan.predict import predict_files
+
+    for path in predict_files(args.checkpoint, args.images, args.out):
+        print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,9 +99,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="the main job on the built-in simulator")
+    demo = sub.add_parser("demo", help="SPIGAN vs no adaptation on the built-in simulator (CPU-sized)")
     demo.add_argument("--out", default="runs/demo", help="output folder")
+    demo.add_argument("overrides", nargs="*", metavar="key=value", help="changes to configs/demo.yaml")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)
+
+    tr = sub.add_parser("train", help="train one method from a YAML config")
+    tr.add_argument("config", help="YAML file (see configs/)")
+    tr.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.method=no_pi train.seed=1")
+    tr.add_argument("--out", help="run directory (default runs/NAME)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bars")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="per-class IoU and mIoU of a checkpoint's task network")
+    ev.add_argument("checkpoint")
+    ev.add_argument("--dataset", default="sim", help="dataset name (sim)")
+    ev.add_argument("--root", help="dataset root (real datasets)")
+    ev.add_argument("--split", default="val")
+    ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
+    ev.add_argument("--frames", type=int, help="simulator frames to score (default: the config's val_frames)")
+    ev.add_argument("--protocol", help="16-class | 13-class | 7-category (default: the checkpoint's)")
+    ev.add_argument("--baseline", help="a second checkpoint: reports the negative-transfer ratio against it")
+    ev.add_argument("--json", help="also write the scores to this file")
+    ev.set_defaults(func=cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="colourised segmentations (and depth maps) of images")
+    pr.add_argument("checkpoint")
+    pr.add_argument("images", nargs="+")
+    pr.add_argument("--out", required=True, help="output folder")
+    pr.set_defaults(func=cmd_predict)
 
     sim = sub.add_parser("sim", help="the built-in street-scene simulator")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)

@@ -23,6 +23,8 @@ class ModelConfig:
 
     generator_width: int = 64
     generator_blocks: int = 9
+    # Ours, not the paper's: G(x) = x + r(x), starting as the identity (models/generator.py).
+    generator_skip: bool = False
     discriminator_width: int = 64
     discriminator_layers: int = 3
     fcn_width: int = 64  # VGG16 base width of T and P

@@ -46,7 +46,7 @@ def build_networks(cfg: Config, device: torch.device) -> Networks:
     method = cfg.train.method
     nets = Networks(task=FCN8s(len(class_names(cfg)), m.fcn_width, m.fcn_fc_dim, m.vgg16_weights, m.fcn_input_padding))
     if method in ADAPTED:
-        nets.generator = ResnetGenerator(m.generator_width, m.generator_blocks)
+        nets.generator = ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip)
         nets.discriminator = PatchDiscriminator(m.discriminator_width, m.discriminator_layers)
         if w.privileged > 0:
             nets.privileged = FCN8s(1, m.fcn_width, m.fcn_fc_dim, m.vgg16_weights, m.fcn_input_padding)

@@ -25,12 +25,17 @@ class ResnetGenerator(nn.Module):
     Args:
         width: channels of the first layer (64 in the paper); the others are 2x and 4x it.
         blocks: residual blocks at 1/4 resolution (9 in the paper).
+        skip: our option, not the paper's: G(x) = clamp(x + r(x), -1, 1), where r is the same
+            network (tanh output in [-1, 1]) with its last convolution zero-initialised, so G
+            starts as the identity and learns only the change of appearance. It makes G
+            label-preserving from the first step, which matters when training is short.
     Convolutions carry biases because instance norm has no affine parameters (CycleGAN's
-    choice); at the paper's settings this gives exactly 11,378,179 parameters.
+    choice); at the paper's settings this gives exactly 11,378,179 parameters (either way).
     """
 
-    def __init__(self, width: int = 64, blocks: int = 9, channels: int = 3):
+    def __init__(self, width: int = 64, blocks: int = 9, channels: int = 3, skip: bool = False):
         super().__init__()
+        self.skip = skip
         w = width
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(channels, w, 7), nn.InstanceNorm2d(w), nn.ReLU(True)]  # c7s1-64
         for c_in, c_out in ((w, 2 * w), (2 * w, 4 * w)):  # d128, d256
@@ -45,6 +50,9 @@ class ResnetGenerator(nn.Module):
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.normal_(m.weight, 0.0, 0.02)
                 nn.init.zeros_(m.bias)
+        if skip:
+            nn.init.zeros_(self.model[-2].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)  # (b, 3, h, w) -> (b, 3, h, w); h, w multiples of 4
+        out = self.model(x)  # (b, 3, h, w) -> (b, 3, h, w); h, w multiples of 4
+        return (x + out).clamp(-1, 1) if self.skip else out

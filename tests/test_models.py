@@ -1,0 +1,117 @@
+"""Networks: shapes, finiteness, the paper's exact parameter counts, ImageNet weight loading."""
+
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+from spigan.errors import SpiganError
+from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from spigan.models.vgg import VGG16, vgg_features
+
+
+def count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_paper_parameter_counts():
+    with torch.device("meta"):  # no memory, no time: only shapes
+        assert count(ResnetGenerator()) == 11_378_179
+        assert count(ResnetGenerator(skip=True)) == 11_378_179
+        assert count(PatchDiscriminator()) == 2_764_737
+        assert count(FCN8s(16)) == 134_412_144
+        assert count(FCN8s(1)) == 134_265_699
+        assert count(FCN8s(16, input_padding=1)) == 134_412_144
+        phi = PerceptualVGG19()
+    convs = sum(count(m) for m in phi.features if isinstance(m, nn.Conv2d))
+    assert convs == 20_024_384
+
+
+@pytest.mark.parametrize("size", [(32, 32), (48, 96), (36, 52)])
+def test_generator_and_discriminator_shapes(size):
+    x = torch.rand(2, 3, *size) * 2 - 1
+    for skip in (False, True):
+        y = ResnetGenerator(width=8, blocks=2, skip=skip)(x)
+        assert y.shape == x.shape and torch.isfinite(y).all() and y.abs().max() <= 1
+    d = PatchDiscriminator(width=8)(x)
+    assert d.shape[:2] == (2, 1) and torch.isfinite(d).all()
+
+
+def test_skip_generator_starts_as_identity():
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    torch.testing.assert_close(ResnetGenerator(width=8, blocks=1, skip=True)(x), x)
+
+
+@pytest.mark.parametrize("padding", [100, 1])
+@pytest.mark.parametrize("size", [(32, 64), (40, 56), (33, 47)])
+def test_fcn_output_matches_input_size(padding, size):
+    x = torch.rand(2, 3, *size) * 2 - 1
+    for out in (16, 1):
+        net = FCN8s(out, width=8, fc_dim=32, input_padding=padding)
+        for m in (net.score_fr, net.score_pool3, net.score_pool4):  # non-zero scores, so NaNs would show
+            nn.init.normal_(m.weight, std=0.1)
+        y = net(x)
+        assert y.shape == (2, out, *size) and torch.isfinite(y).all()
+
+
+def test_perceptual_features_are_frozen_and_five():
+    phi = PerceptualVGG19(width=8)
+    feats = phi(torch.rand(1, 3, 32, 32))
+    assert [f.shape[1] for f in feats] == [8, 16, 32, 64, 64]
+    assert [f.shape[-1] for f in feats] == [32, 16, 8, 4, 2]
+    assert not any(p.requires_grad for p in phi.parameters())
+    phi.train()
+    assert not phi.training
+
+
+def torchvision_like_vgg16(width: int, fc_dim: int) -> dict:
+    """A state dict laid out like torchvision's vgg16 (features.N, classifier.0/3/6)."""
+    torch.manual_seed(0)
+    state = {f"features.{k}": v.clone() for k, v in vgg_features(VGG16, width).state_dict().items()}
+    c5 = 512 * width // 64
+    state["classifier.0.weight"] = torch.randn(fc_dim, c5 * 49)
+    state["classifier.0.bias"] = torch.randn(fc_dim)
+    state["classifier.3.weight"] = torch.randn(fc_dim, fc_dim)
+    state["classifier.3.bias"] = torch.randn(fc_dim)
+    state["classifier.6.weight"] = torch.randn(1000, fc_dim)
+    return state
+
+
+def test_fcn_loads_torchvision_layout_weights(tmp_path):
+    state = torchvision_like_vgg16(8, 32)
+    path = tmp_path / "vgg16.pth"
+    torch.save(state, path)
+    net = FCN8s(16, width=8, fc_dim=32, weights=str(path))
+    assert net.pretrained
+    torch.testing.assert_close(net.features[0].weight, state["features.0.weight"])
+    torch.testing.assert_close(net.features[28].bias, state["features.28.bias"])
+    torch.testing.assert_close(net.fc6.weight.flatten(1), state["classifier.0.weight"])
+    torch.testing.assert_close(net.fc7.weight.flatten(1), state["classifier.3.weight"])
+
+
+def test_weight_file_mismatch_and_absence_are_clear_errors(tmp_path):
+    path = tmp_path / "vgg16.pth"
+    torch.save(torchvision_like_vgg16(8, 32), path)
+    with pytest.raises(SpiganError, match="width 64"):
+        FCN8s(16, width=16, fc_dim=32, weights=str(path))
+    with pytest.raises(SpiganError, match="not found"):
+        FCN8s(16, width=8, fc_dim=32, weights=str(tmp_path / "missing.pth"))
+
+
+class _CreatesFile:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_weight_file_with_pickled_code_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        pickle.dump({"features.0.weight": _CreatesFile(str(marker))}, f)
+    with pytest.raises(SpiganError, match="cannot load vgg16 weights"):
+        FCN8s(16, width=8, fc_dim=32, weights=str(path))
+    assert not marker.exists()
