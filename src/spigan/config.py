@@ -87,23 +87,28 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
+    precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32)
     log_every: int = 10
     checkpoint_every: int = 500
+    keep_checkpoints: int = 0  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
 
 
 @dataclass
 class EarlyStoppingConfig:
     """Paper §4.1: stop when the discriminator loss is significantly and consistently below
-    the generator's adversarial loss. Precisely: both losses are averaged over each logging
-    interval and smoothed by an exponential moving average (`smoothing`); the rule fires at
-    the first logged iteration >= `warmup` after which, for `patience` consecutive logged
-    iterations, smoothed D loss < smoothed G adversarial loss - `margin`. The checkpoint of
-    that iteration is the one evaluated by default (no target label is used to choose it).
-    `halt: false` keeps training to `iterations` so the final model exists too."""
+    the generator's adversarial loss. Precisely: at every logging interval both losses are
+    averaged over the interval; from `warmup` on they are smoothed by an exponential moving
+    average (`smoothing`; earlier values are ignored, as the first iterations are far from
+    any balance). The rule fires at the first check after which, for `patience` consecutive
+    checks, smoothed D loss < (1 - `margin`) x smoothed G adversarial loss: with margin 0.5,
+    D's loss is under half of G's. A relative margin does not depend on the scale of the
+    losses (at the LSGAN equilibrium both are 0.25). The checkpoint of that iteration is
+    the one evaluated by default (no target label is used to choose it); `halt: false`
+    keeps training to `iterations` so the final model exists too."""
 
     enabled: bool = True
-    smoothing: float = 0.9
-    margin: float = 0.1
+    smoothing: float = 0.8
+    margin: float = 0.5
     patience: int = 5
     warmup: int = 100
     halt: bool = False
@@ -121,6 +126,8 @@ class Config:
     def validate(self) -> "Config":
         if self.train.method not in METHODS:
             raise SpiganError(f"train.method: {self.train.method!r} is not one of {', '.join(METHODS)}")
+        if self.train.precision not in ("fp32", "bf16"):
+            raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32 or bf16")
         if self.train.device not in ("auto", "cpu", "cuda"):
             raise SpiganError(f"train.device: {self.train.device!r} is not auto, cpu or cuda")
         for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):

@@ -34,8 +34,11 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
         ax = axes[0, 1]
         ax.plot(its, [h["discriminator"] for h in history], label="discriminator", alpha=0.35, color="C0")
         ax.plot(its, [h["adversarial"] for h in history], label="generator (adversarial)", alpha=0.35, color="C1")
-        ax.plot(its, [h["early_stopping/ema_discriminator"] for h in history], color="C0", label="discriminator, smoothed")
-        ax.plot(its, [h["early_stopping/ema_adversarial"] for h in history], color="C1", label="generator, smoothed")
+        smooth = [h for h in history if "early_stopping/ema_discriminator" in h]
+        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_discriminator"] for h in smooth], color="C0",
+                label="discriminator, smoothed")
+        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_adversarial"] for h in smooth], color="C1",
+                label="generator, smoothed")
         if early_stop is not None:
             ax.axvline(early_stop, color="k", linestyle="--", label=f"early stop ({early_stop})")
         ax.set_xlabel("iteration")

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import asdict
@@ -94,9 +95,9 @@ def seed_everything(seed: int) -> None:
 
 
 class EarlyStopping:
-    """Fires once, when the smoothed discriminator loss has stayed below the smoothed
-    generator adversarial loss minus `margin` for `patience` consecutive checks after
-    `warmup` iterations (see EarlyStoppingConfig)."""
+    """Fires once, when the smoothed discriminator loss has stayed below (1 - margin) times
+    the smoothed generator adversarial loss for `patience` consecutive checks from `warmup`
+    on (see EarlyStoppingConfig)."""
 
     def __init__(self, cfg: EarlyStoppingConfig):
         self.cfg = cfg
@@ -106,16 +107,19 @@ class EarlyStopping:
         self.fired_at: int | None = None
 
     def update(self, iteration: int, discriminator: float, adversarial: float) -> bool:
-        """Feeds one check; True exactly when the rule fires."""
+        """Feeds one check (the losses averaged over a logging interval); True exactly when
+        the rule fires."""
+        if iteration < self.cfg.warmup:
+            return False
         s = self.cfg.smoothing
         if self.ema_discriminator is None:
             self.ema_discriminator, self.ema_adversarial = discriminator, adversarial
         else:
             self.ema_discriminator = s * self.ema_discriminator + (1 - s) * discriminator
             self.ema_adversarial = s * self.ema_adversarial + (1 - s) * adversarial
-        if not self.cfg.enabled or self.fired_at is not None or iteration < self.cfg.warmup:
+        if not self.cfg.enabled or self.fired_at is not None:
             return False
-        below = self.ema_discriminator < self.ema_adversarial - self.cfg.margin
+        below = self.ema_discriminator < (1 - self.cfg.margin) * self.ema_adversarial
         self.streak = self.streak + 1 if below else 0
         if self.streak >= self.cfg.patience:
             self.fired_at = iteration
@@ -166,6 +170,17 @@ def save_checkpoint(path: Path, cfg: Config, nets: Networks, optimizers: dict, i
         raise
 
 
+def keep_periodic(folder: Path, iteration: int, keep: int) -> None:
+    """Keeps a copy of last.pt as iter_NNNNNNN.pt and removes all but the newest `keep`."""
+    if keep <= 0:
+        return
+    tmp = folder / f".iter_{iteration:07d}.pt.tmp"
+    shutil.copyfile(folder / "last.pt", tmp)
+    os.replace(tmp, folder / f"iter_{iteration:07d}.pt")
+    for old in sorted(folder.glob("iter_*.pt"))[:-keep]:
+        old.unlink()
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Reads a checkpoint without unpickling code (tensors and plain containers only)."""
     path = Path(path)
@@ -195,6 +210,32 @@ def task_net_from_checkpoint(state: dict, device: torch.device, which: str = "ta
 # ---------------------------------------------------------------------------------------
 # The loop
 # ---------------------------------------------------------------------------------------
+
+
+def run_iteration(method: str, nets: Networks, optimizers: dict, weights: Weights, source_it, target_it,
+                  generator_steps: int, max_depth: float, device: torch.device) -> dict[str, list[torch.Tensor]]:
+    """One iteration of `method`; returns each loss term's values (detached, not synced).
+
+    SPIGAN and its ablations: one D step, then `generator_steps` adaptation steps, each on
+    a fresh source batch, the first of which also updates T and P (paper §4.1)."""
+    terms: dict[str, list[torch.Tensor]] = {}
+    if method not in ADAPTED:
+        batch = next(source_it)
+        step = supervised_step(nets.task, optimizers["task"], batch["image"].to(device), batch["labels"].to(device))
+        return {k: [v] for k, v in step.items()}
+    batch = next(source_it)
+    x_r = next(target_it)["image"].to(device, non_blocking=True)
+    step = discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"],
+                              batch["image"].to(device), x_r)
+    terms = {k: [v] for k, v in step.items()}
+    for k in range(generator_steps):
+        if k > 0:
+            batch = next(source_it)
+        step = adaptation_step(nets, optimizers, weights, batch["image"].to(device), batch["labels"].to(device),
+                               batch["depth"].to(device), update_task_and_privileged=(k == 0), max_depth=max_depth)
+        for name, value in step.items():
+            terms.setdefault(name, []).append(value)
+    return terms
 
 
 class MetricsLog:
@@ -267,30 +308,15 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True) -> dict:
     for net in nets.trainable().values():
         net.train()
 
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16")
     bar = tqdm(range(t.iterations), desc=f"{cfg.name} [{method}]", disable=not progress, dynamic_ncols=True)
     tic = time.perf_counter()
     for it in bar:
         iteration = it + 1
-        if method in ADAPTED:
-            batch = next(source_it)
-            x_r = next(target_it)["image"].to(device, non_blocking=True)
-            terms = discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"],
-                                       batch["image"].to(device), x_r)
-            for k in range(t.generator_steps):
-                if k > 0:
-                    batch = next(source_it)
-                step = adaptation_step(nets, optimizers, weights, batch["image"].to(device),
-                                       batch["labels"].to(device), batch["depth"].to(device),
-                                       update_task_and_privileged=(k == 0), max_depth=cfg.loss.max_depth)
-                for name, value in step.items():
-                    pending.setdefault(name, []).append(value)
-        else:
-            batch = next(source_it)
-            terms = supervised_step(nets.task, optimizers["task"], batch["image"].to(device),
-                                    batch["labels"].to(device))
-        for name, value in terms.items():
-            pending.setdefault(name, []).append(value)
-
+        with autocast:
+            for name, values in run_iteration(method, nets, optimizers, weights, source_it, target_it,
+                                              t.generator_steps, cfg.loss.max_depth, device).items():
+                pending.setdefault(name, []).extend(values)
         if iteration % t.log_every == 0 or iteration == t.iterations:
             # The only host-device synchronisation: once per logging interval.
             values = {k: float(torch.stack(v).float().mean()) for k, v in pending.items()}
@@ -299,11 +325,13 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True) -> dict:
             values["time/iterations_per_s"] = iteration / elapsed
             if method in ADAPTED:
                 fired = stopper.update(iteration, values["discriminator"], values["adversarial"])
-                values["early_stopping/ema_discriminator"] = stopper.ema_discriminator
-                values["early_stopping/ema_adversarial"] = stopper.ema_adversarial
+                if stopper.ema_discriminator is not None:
+                    values["early_stopping/ema_discriminator"] = stopper.ema_discriminator
+                    values["early_stopping/ema_adversarial"] = stopper.ema_adversarial
                 if fired:
-                    log.info("early stopping fired at iteration %d (smoothed D loss %.3f < G adversarial %.3f - %.2f)",
-                             iteration, stopper.ema_discriminator, stopper.ema_adversarial, cfg.early_stopping.margin)
+                    log.info("early stopping fired at iteration %d (smoothed D loss %.3f < (1 - %.2f) x smoothed G "
+                             "adversarial loss %.3f)", iteration, stopper.ema_discriminator, cfg.early_stopping.margin,
+                             stopper.ema_adversarial)
                     save_checkpoint(run_dir / "checkpoints" / "early_stop.pt", cfg, nets, optimizers, iteration, stopper)
             metrics.write(iteration, values)
             history.append({"iteration": iteration, **values})
@@ -313,6 +341,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True) -> dict:
                 break
         if iteration % t.checkpoint_every == 0:
             save_checkpoint(run_dir / "checkpoints" / "last.pt", cfg, nets, optimizers, iteration, stopper)
+            keep_periodic(run_dir / "checkpoints", iteration, t.keep_checkpoints)
     bar.close()
     save_checkpoint(run_dir / "checkpoints" / "last.pt", cfg, nets, optimizers, iteration, stopper)
     metrics.close()
