@@ -28,6 +28,28 @@ def cmd_sim_preview(args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_sim_export(args) -> None:
+    from spigan.data.export import export
+
+    h, w = args.size
+    n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet)
+    layout = "SYNTHIA-RAND-CITYSCAPES" if args.domain == "sim" else "Cityscapes"
+    print(f"wrote {n} new frame(s) ({args.count - n} already there) in the {layout} layout under {args.out}")
+
+
+def cmd_data_check(args) -> None:
+    import json
+
+    from spigan.data.check import check_dataset
+
+    report = check_dataset(args.dataset, args.root, args.split, progress=not args.quiet)
+    print(report.text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
+    if report.problems:
+        raise SpiganError(f"{args.root}: {len(report.problems)} malformed or missing file(s), listed above")
+
+
 def cmd_demo(args) -> None:
     from spigan.demo import run_demo
 
@@ -49,15 +71,21 @@ def cmd_train(args) -> None:
 
 
 def _evaluation_samples(cfg, args):
-    import dataclasses
+    from spigan.data.datasets import Samples, SimSource
+    from spigan.data.real import real_frames
+    from spigan.sim.dataset import SimFrames, default_cache_dir
 
-    from spigan.data.datasets import Samples, frame_source
-
-    if args.dataset != "sim":
-        raise SpiganError(f"--dataset {args.dataset}: not available yet (available: sim)")
-    data = dataclasses.replace(cfg.data, target="sim", sim_target_domain=args.domain,
-                               val_frames=args.frames or cfg.data.val_frames)
-    return Samples(frame_source(dataclasses.replace(cfg, data=data), "target", args.split), None, ("image", "labels"))
+    if args.dataset == "sim":
+        data = cfg.data
+        cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
+        frames = SimFrames(args.domain, args.split, args.frames or data.val_frames, *data.size, seed=data.sim_seed,
+                           cache_dir=cache)
+        return Samples(SimSource(frames, data.ontology), None, ("image", "labels"))
+    if not args.root:
+        raise SpiganError(f"--root: required for --dataset {args.dataset}")
+    frames = real_frames(args.dataset, args.root, args.split, cfg.data.ontology, cfg.data.size, labels=True,
+                         resize_labels=False)
+    return Samples(frames, None, ("image", "labels"))
 
 
 def cmd_evaluate(args) -> None:
@@ -66,13 +94,13 @@ def cmd_evaluate(args) -> None:
     import numpy as np
     import torch
 
-    from spigan.evaluate import PROTOCOLS, format_scores, negative_transfer_ratio
+    from spigan.evaluate import format_scores, negative_transfer_ratio, protocol_for
     from spigan.inference import evaluate_split
     from spigan.train import load_checkpoint, task_net_from_checkpoint
 
     device = torch.device("cpu")
     net, cfg = task_net_from_checkpoint(load_checkpoint(args.checkpoint), device)
-    protocol = PROTOCOLS[args.protocol or cfg.data.protocol]
+    protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
     samples = _evaluation_samples(cfg, args)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
     print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}"))
@@ -114,12 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="per-class IoU and mIoU of a checkpoint's task network")
     ev.add_argument("checkpoint")
-    ev.add_argument("--dataset", default="sim", help="dataset name (sim)")
+    ev.add_argument("--dataset", default="sim", help="sim | synthia | cityscapes | vistas | camvid")
     ev.add_argument("--root", help="dataset root (real datasets)")
     ev.add_argument("--split", default="val")
     ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
     ev.add_argument("--frames", type=int, help="simulator frames to score (default: the config's val_frames)")
-    ev.add_argument("--protocol", help="16-class | 13-class | 7-category (default: the checkpoint's)")
+    ev.add_argument("--protocol", help="16-class | 13-class | 7-category | camvid-11 (default: the checkpoint's)")
     ev.add_argument("--baseline", help="a second checkpoint: reports the negative-transfer ratio against it")
     ev.add_argument("--json", help="also write the scores to this file")
     ev.set_defaults(func=cmd_evaluate)
@@ -138,6 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--size", type=parse_size, default=(192, 384), help="HxW of each frame")
     preview.add_argument("--seed", type=int, default=0)
     preview.set_defaults(func=cmd_sim_preview)
+    exp = sim_sub.add_parser("export", help="write simulator frames in SYNTHIA (sim) or Cityscapes (photo) layout")
+    exp.add_argument("--domain", required=True, choices=("sim", "photo"))
+    exp.add_argument("--count", type=int, required=True)
+    exp.add_argument("--size", type=parse_size, required=True, help="HxW")
+    exp.add_argument("--out", required=True)
+    exp.add_argument("--split", default="train", choices=("train", "val", "test"))
+    exp.add_argument("--seed", type=int, default=0)
+    exp.add_argument("--quiet", action="store_true")
+    exp.set_defaults(func=cmd_sim_export)
+
+    data = sub.add_parser("data", help="dataset tools")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    check = data_sub.add_parser("check", help="read every file of a split; report sizes, classes, depth, problems")
+    check.add_argument("--dataset", required=True, choices=("synthia", "cityscapes", "vistas", "camvid"))
+    check.add_argument("--root", required=True)
+    check.add_argument("--split", default="train")
+    check.add_argument("--json", help="also write the report to this file")
+    check.add_argument("--quiet", action="store_true")
+    check.set_defaults(func=cmd_data_check)
     return parser
 
 

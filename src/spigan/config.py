@@ -54,14 +54,19 @@ class LossConfig:
 class DataConfig:
     """Source (labelled, with depth) and target (unlabelled in training) data.
 
-    Dataset `sim` is the built-in simulator: as source it renders `sim_source_domain`, as
-    target `sim_target_domain`; its splits are `*_frames` long.
+    Datasets: `sim` (the built-in simulator), `synthia` (source), `cityscapes`, `vistas`,
+    `camvid` (targets); real ones are read from `*_root`. As source, `sim` renders
+    `sim_source_domain`, as target `sim_target_domain`; its splits are `*_frames` long.
+    `ontology` is the classes T predicts (16-class, 7-category, camvid-11); `protocol` how
+    they are scored (16-class, 13-class or 7-category for a 16-class T; the ontology's own
+    name otherwise).
     """
 
     source: str = "sim"
     source_root: str = ""
     target: str = "sim"
     target_root: str = ""
+    ontology: str = "16-class"
     size: tuple[int, int] = (320, 640)  # images are resized (or rendered) to H x W
     crop: tuple[int, int] = (320, 320)  # random training crops; (0, 0) = whole images
     sim_source_domain: str = "sim"
@@ -133,6 +138,9 @@ class Config:
         for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):
             if getattr(self.train, key) < 1:
                 raise SpiganError(f"train.{key}: must be at least 1, got {getattr(self.train, key)}")
+        from spigan.evaluate import protocol_for  # late: evaluate imports nothing from here
+
+        protocol_for(self.data.ontology, self.data.protocol)
         h, w = self.data.size
         ch, cw = self.data.crop
         if h % 4 or w % 4 or (ch, cw) != (0, 0) and (ch % 4 or cw % 4 or ch > h or cw > w):

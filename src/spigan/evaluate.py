@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spigan.data.ontology import CATEGORIES_7, CLASSES_13, CLASSES_16, IGNORE, TABLE_16_TO_7
+from spigan.data.ontology import CATEGORIES_7, CLASSES_13, CLASSES_16, IGNORE, ONTOLOGIES, TABLE_16_TO_7
+from spigan.errors import SpiganError
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,21 @@ PROTOCOLS = {p.name: p for p in (PROTOCOL_16, PROTOCOL_13, PROTOCOL_7)}
 def dataset_protocol(name: str, class_names: tuple[str, ...]) -> Protocol:
     """A protocol over a dataset's own class list (labels and predictions already in it)."""
     return Protocol(name, tuple(class_names))
+
+
+def protocol_for(ontology: str, name: str) -> Protocol:
+    """The protocol `name` for a model trained on `ontology`: a 16-class model can be scored
+    with the 16-class, 13-class or 7-category protocol; any other model with its own classes."""
+    if ontology not in ONTOLOGIES:
+        raise SpiganError(f"data.ontology: {ontology!r} is not one of {', '.join(ONTOLOGIES)}")
+    if ontology == "16-class":
+        if name not in PROTOCOLS:
+            raise SpiganError(f"data.protocol: {name!r} does not apply to a 16-class model "
+                              f"(use one of {', '.join(PROTOCOLS)})")
+        return PROTOCOLS[name]
+    if name != ontology:
+        raise SpiganError(f"data.protocol: a {ontology} model is scored with the {ontology} protocol, not {name!r}")
+    return dataset_protocol(ontology, ONTOLOGIES[ontology][0])
 
 
 class ConfusionMatrix:

@@ -15,15 +15,14 @@ def segment(task_net: nn.Module, images: torch.Tensor, out_size: tuple[int, int]
     """(b, 3, h, w) images in [-1, 1] -> (b, H, W) int64 class indices. Logits are upsampled
     bilinearly to `out_size` (the label resolution) before the argmax."""
     logits = task_net(images)
-    if out_size is not None and tuple(logits.shape[-2:]) != tuple(out_size):
-        logits = F.interpolate(logits, size=out_size, mode="bilinear", align_corners=False)
-    return logits.argmax(1)
+    return segment_logits(logits, out_size or tuple(logits.shape[-2:]))
 
 
 @torch.no_grad()
 def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: torch.device,
                    batch_size: int = 4, progress: bool = False) -> Scores:
-    """Scores `task_net` on every sample of a labelled split (whole images, no crop)."""
+    """Scores `task_net` on every sample of a labelled split (whole images, no crop). Each
+    image's logits are upsampled to its own label resolution before the argmax."""
     from tqdm import tqdm
 
     was_training = task_net.training
@@ -32,13 +31,19 @@ def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: tor
     batches = range(0, len(samples), batch_size)
     for start in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
         items = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
-        images = torch.stack([it["image"] for it in items]).to(device)
-        labels = torch.stack([it["labels"] for it in items])
-        pred = segment(task_net, images, tuple(labels.shape[-2:])).cpu().numpy()
-        for p, y in zip(pred, labels.numpy()):
-            evaluator.add(p, y)
+        logits = task_net(torch.stack([it["image"] for it in items]).to(device))
+        for scores, item in zip(logits, items):
+            labels = item["labels"]
+            pred = segment_logits(scores[None], tuple(labels.shape[-2:]))[0]
+            evaluator.add(pred.cpu().numpy(), labels.numpy())
     task_net.train(was_training)
     return evaluator.scores()
+
+
+def segment_logits(logits: torch.Tensor, out_size: tuple[int, int]) -> torch.Tensor:
+    if tuple(logits.shape[-2:]) != tuple(out_size):
+        logits = F.interpolate(logits.float(), size=out_size, mode="bilinear", align_corners=False)
+    return logits.argmax(1)
 
 
 def to_numpy_image(x: torch.Tensor) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from spigan.data.ontology import colorize
+from spigan.data.ontology import ONTOLOGIES, colorize
 from spigan.errors import SpiganError
 from spigan.train import load_checkpoint, task_net_from_checkpoint
 
@@ -41,6 +41,7 @@ def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     h, w = cfg.data.size
+    palette = ONTOLOGIES[cfg.data.ontology][1]
     for name in images:
         path = Path(name)
         rgb = read_rgb(path)
@@ -49,7 +50,7 @@ def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
         size = rgb.shape[:2]
         logits = F.interpolate(task_net(x), size=size, mode="bilinear", align_corners=False)
         seg = out_dir / f"{path.stem}_seg.png"
-        cv2.imwrite(str(seg), colorize(logits.argmax(1)[0].numpy().astype(np.uint8))[..., ::-1])
+        cv2.imwrite(str(seg), colorize(logits.argmax(1)[0].numpy().astype(np.uint8), palette)[..., ::-1])
         written.append(seg)
         if depth_net is not None:
             encoded = F.interpolate(depth_net(x), size=size, mode="bilinear", align_corners=False)[0, 0]

@@ -20,9 +20,9 @@ import torch
 
 from spigan.config import ADAPTED, Config, EarlyStoppingConfig, config_from_dict, effective_weights, save_config, to_dict
 from spigan.data.datasets import Samples, forever, frame_source, loader
-from spigan.data.ontology import CLASSES_16
+from spigan.data.ontology import ONTOLOGIES
 from spigan.errors import SpiganError
-from spigan.evaluate import PROTOCOLS, negative_transfer_ratio
+from spigan.evaluate import negative_transfer_ratio, protocol_for
 from spigan.inference import evaluate_split
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
 from spigan.objective import Networks, Weights, adaptation_step, discriminator_step, supervised_step
@@ -37,7 +37,7 @@ log = logging.getLogger("spigan")
 
 def class_names(cfg: Config) -> tuple[str, ...]:
     """The classes T predicts (the training ontology)."""
-    return CLASSES_16
+    return ONTOLOGIES[cfg.data.ontology][0]
 
 
 def build_networks(cfg: Config, device: torch.device) -> Networks:
@@ -362,7 +362,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True) -> dict:
 def evaluate_run(run_dir: Path, cfg: Config, device: torch.device, progress: bool = False) -> dict:
     """Scores the run's checkpoints on the target validation split. The default model is
     the early-stopping one when the rule fired (chosen without target labels), else the last."""
-    protocol = PROTOCOLS[cfg.data.protocol]
+    protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
     val = Samples(frame_source(cfg, "target", "val"), None, ("image", "labels"))
     if hasattr(val.source, "prepare"):
         val.source.prepare(progress)

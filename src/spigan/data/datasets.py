@@ -14,23 +14,28 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spigan.config import Config
+from spigan.config import ADAPTED, Config
+from spigan.data.ontology import SIM_TO_ONTOLOGY
+from spigan.data.real import REAL_DATASETS, real_frames
 from spigan.errors import SpiganError
 from spigan.sim.dataset import SimFrames, default_cache_dir
 
 
 class SimSource:
-    """Frames of the built-in simulator as dicts (the common frame-source interface)."""
+    """Frames of the built-in simulator as dicts (the common frame-source interface), with
+    labels in the training ontology."""
 
-    def __init__(self, frames: SimFrames):
+    def __init__(self, frames: SimFrames, ontology: str = "16-class"):
         self.frames = frames
+        self.table = SIM_TO_ONTOLOGY[ontology]
 
     def __len__(self) -> int:
         return len(self.frames)
 
     def __getitem__(self, index: int) -> dict:
         f = self.frames[index]
-        return {"image": f.rgb, "labels": f.labels, "depth": f.depth}
+        labels = f.labels if self.table is None else self.table[f.labels]
+        return {"image": f.rgb, "labels": labels, "depth": f.depth}
 
     def prepare(self, progress: bool = True) -> None:
         self.frames.render_all(progress)
@@ -64,7 +69,10 @@ class Samples(Dataset):
 
 
 def frame_source(cfg: Config, role: str, split: str):
-    """The frames of `role` ("source" or "target") for `split`, from the configured dataset."""
+    """The frames of `role` ("source" or "target") for `split`, from the configured dataset.
+
+    Training frames have labels (and depth) resized with the images; validation frames keep
+    their labels at the dataset's own resolution, where they are scored."""
     data = cfg.data
     name = data.source if role == "source" else data.target
     if name == "sim":
@@ -72,8 +80,17 @@ def frame_source(cfg: Config, role: str, split: str):
         length = {"train": data.source_frames if role == "source" else data.target_frames}.get(split, data.val_frames)
         cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
         h, w = data.size
-        return SimSource(SimFrames(domain, split, length, h, w, seed=data.sim_seed, cache_dir=cache))
-    raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim)")
+        return SimSource(SimFrames(domain, split, length, h, w, seed=data.sim_seed, cache_dir=cache), data.ontology)
+    if name in REAL_DATASETS:
+        root = data.source_root if role == "source" else data.target_root
+        if not root:
+            raise SpiganError(f"data.{role}_root: required for the {name} dataset")
+        training = split == "train"
+        labels = role == "source" or not training or cfg.train.method == "target_only"
+        depth = role == "source" and training and cfg.train.method in ADAPTED
+        return real_frames(name, root, split, data.ontology, data.size, labels=labels, depth=depth,
+                           resize_labels=training)
+    raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
 
 
 def loader(dataset: Dataset, batch_size: int, seed: int, workers: int = 0, shuffle: bool = True) -> DataLoader:

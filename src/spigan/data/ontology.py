@@ -67,3 +67,111 @@ def colorize(labels: np.ndarray, palette=PALETTE_16) -> np.ndarray:
     lut = np.zeros((256, 3), dtype=np.uint8)
     lut[: len(palette)] = np.asarray(palette, dtype=np.uint8)
     return lut[labels]
+
+
+# ---------------------------------------------------------------------------------------
+# SYNTHIA (RAND-CITYSCAPES): class ids in the first channel of GT/LABELS/*.png
+# ---------------------------------------------------------------------------------------
+
+SYNTHIA_CLASSES = {
+    0: "void", 1: "sky", 2: "building", 3: "road", 4: "sidewalk", 5: "fence", 6: "vegetation", 7: "pole",
+    8: "car", 9: "traffic sign", 10: "pedestrian", 11: "bicycle", 12: "motorcycle", 13: "parking-slot",
+    14: "road-work", 15: "traffic light", 16: "terrain", 17: "rider", 18: "truck", 19: "bus", 20: "train",
+    21: "wall", 22: "lanemarking",
+}
+# The 16-class protocol; everything else (void, parking-slot, road-work, terrain, truck,
+# train, lanemarking) is ignored.
+SYNTHIA_TO_16 = {3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 1: 9, 10: 10, 17: 11, 8: 12, 19: 13,
+                 12: 14, 11: 15}
+# 7 categories. Public code leaves motorcycle, rider, bus and wall unmapped; we use the
+# cleaner mapping (DATASETS.md) that puts them in vehicle, human, vehicle, construction,
+# and, like Cityscapes' categories, terrain in nature, parking in flat, truck and train in vehicle.
+SYNTHIA_TO_7_NAMES = {
+    "road": "flat", "sidewalk": "flat", "lanemarking": "flat", "parking-slot": "flat",
+    "building": "construction", "fence": "construction", "wall": "construction",
+    "pole": "object", "traffic sign": "object", "traffic light": "object",
+    "vegetation": "nature", "terrain": "nature", "sky": "sky",
+    "pedestrian": "human", "rider": "human",
+    "car": "vehicle", "bicycle": "vehicle", "motorcycle": "vehicle", "truck": "vehicle", "bus": "vehicle",
+    "train": "vehicle",
+}
+SYNTHIA_TO_7 = {i: CATEGORIES_7.index(SYNTHIA_TO_7_NAMES[n]) for i, n in SYNTHIA_CLASSES.items()
+                if n in SYNTHIA_TO_7_NAMES}
+CLASS16_TO_SYNTHIA = {v: k for k, v in SYNTHIA_TO_16.items()}  # for simulator exports
+
+# ---------------------------------------------------------------------------------------
+# Cityscapes: *_gtFine_labelIds.png
+# ---------------------------------------------------------------------------------------
+
+CITYSCAPES_TO_16 = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 23: 9, 24: 10, 25: 11, 26: 12,
+                    28: 13, 32: 14, 33: 15}
+# 7 categories as listed in DATASETS.md (flat = road and sidewalk only; parking and rail
+# track, ignored in Cityscapes' own evaluation, stay ignored).
+CITYSCAPES_TO_7 = {7: 0, 8: 0, 11: 1, 12: 1, 13: 1, 17: 2, 19: 2, 20: 2, 21: 3, 22: 3, 23: 4, 24: 5, 25: 5,
+                   26: 6, 27: 6, 28: 6, 29: 6, 30: 6, 31: 6, 32: 6, 33: 6}
+CLASS16_TO_CITYSCAPES = {v: k for k, v in CITYSCAPES_TO_16.items()}  # for simulator exports
+CITYSCAPES_UNLABELED = 0
+
+# ---------------------------------------------------------------------------------------
+# Mapillary Vistas v1.2: label value = index into config["labels"]; mapped by name
+# ---------------------------------------------------------------------------------------
+
+VISTAS_TO_7_NAMES = {
+    "Bike Lane": "flat", "Crosswalk - Plain": "flat", "Curb Cut": "flat", "Parking": "flat",
+    "Pedestrian Area": "flat", "Rail Track": "flat", "Road": "flat", "Service Lane": "flat", "Sidewalk": "flat",
+    "Lane Marking - Crosswalk": "flat", "Lane Marking - General": "flat",
+    "Curb": "construction", "Fence": "construction", "Guard Rail": "construction", "Barrier": "construction",
+    "Wall": "construction", "Bridge": "construction", "Building": "construction", "Tunnel": "construction",
+    "Pothole": "object", "Street Light": "object", "Pole": "object", "Traffic Sign Frame": "object",
+    "Utility Pole": "object", "Traffic Light": "object", "Traffic Sign (Back)": "object",
+    "Traffic Sign (Front)": "object",
+    # Terrain goes to nature, as in Cityscapes' categories (some public code puts it in flat).
+    "Vegetation": "nature", "Terrain": "nature",
+    "Sky": "sky",
+    "Person": "human", "Bicyclist": "human", "Motorcyclist": "human", "Other Rider": "human",
+    "Bicycle": "vehicle", "Boat": "vehicle", "Bus": "vehicle", "Car": "vehicle", "Caravan": "vehicle",
+    "Motorcycle": "vehicle", "On Rails": "vehicle", "Other Vehicle": "vehicle", "Trailer": "vehicle",
+    "Truck": "vehicle", "Wheeled Slow": "vehicle",
+}
+
+
+def vistas_to_7(label_names: list[str]) -> dict[int, int]:
+    """Vistas label index -> category index, from the names in the dataset's config file
+    (matched case-insensitively, ignoring spaces around hyphens)."""
+    def key(name: str) -> str:
+        return " ".join(name.lower().replace("-", " - ").split())
+
+    wanted = {key(n): CATEGORIES_7.index(c) for n, c in VISTAS_TO_7_NAMES.items()}
+    return {i: wanted[key(n)] for i, n in enumerate(label_names) if key(n) in wanted}
+
+
+# ---------------------------------------------------------------------------------------
+# CamVid (SegNet's 11 classes): labels are class indices, 11 = Unlabelled (ignored)
+# ---------------------------------------------------------------------------------------
+
+CAMVID_CLASSES = ("sky", "building", "pole", "road", "pavement", "tree", "sign symbol", "fence", "car",
+                  "pedestrian", "bicyclist")
+CAMVID_PALETTE = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
+                  (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192))
+CAMVID_TO_CAMVID = {i: i for i in range(11)}  # 11 (Unlabelled) -> ignored
+# The simulator's 16 classes in CamVid's 11, following SegNet's merge of CamVid's 32 classes:
+# walls are Building, traffic lights SignSymbol, buses Car, riders and two-wheelers Bicyclist.
+CLASS16_TO_CAMVID_NAMES = {
+    "road": "road", "sidewalk": "pavement", "building": "building", "wall": "building", "fence": "fence",
+    "pole": "pole", "traffic light": "sign symbol", "traffic sign": "sign symbol", "vegetation": "tree",
+    "sky": "sky", "person": "pedestrian", "rider": "bicyclist", "car": "car", "bus": "car",
+    "motorcycle": "bicyclist", "bicycle": "bicyclist",
+}
+TABLE_16_TO_CAMVID = names_to_table(CLASSES_16, CAMVID_CLASSES, CLASS16_TO_CAMVID_NAMES)
+
+# ---------------------------------------------------------------------------------------
+# Training ontologies: the classes T predicts
+# ---------------------------------------------------------------------------------------
+
+ONTOLOGIES = {
+    "16-class": (CLASSES_16, PALETTE_16),
+    "7-category": (CATEGORIES_7, PALETTE_7),
+    "camvid-11": (CAMVID_CLASSES, CAMVID_PALETTE),
+}
+# How the simulator's 16-class labels become each training ontology.
+SIM_TO_ONTOLOGY = {"16-class": None, "7-category": TABLE_16_TO_7, "camvid-11": TABLE_16_TO_CAMVID}

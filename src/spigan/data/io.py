@@ -1,0 +1,110 @@
+"""Reading and writing dataset files exactly as distributed, with OpenCV.
+
+Every reader returns arrays of a checked type and shape, or raises SpiganError naming the
+file and what is wrong with it. Writers are atomic (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from spigan.errors import SpiganError
+
+cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
+
+
+def _imread(path: Path, flags: int) -> np.ndarray:
+    if not path.is_file():
+        raise SpiganError(f"{path}: file not found")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, flags) if data.size else None
+    if image is None:
+        raise SpiganError(f"{path}: not a readable image (truncated, corrupt or not an image)")
+    return image
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """An 8-bit colour image (PNG or JPEG) -> (H, W, 3) uint8 RGB."""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype != np.uint8:
+        raise SpiganError(f"{path}: expected an 8-bit RGB image, got {image.dtype}")
+    if image.ndim == 2 or image.shape[2] == 1:
+        raise SpiganError(f"{path}: expected an RGB image, got a grayscale one")
+    if image.shape[2] == 4:
+        raise SpiganError(f"{path}: expected an RGB image, got RGBA (4 channels)")
+    return np.ascontiguousarray(image[..., ::-1])
+
+
+def read_index_png(path: str | Path) -> np.ndarray:
+    """An 8-bit single-channel label PNG (Cityscapes labelIds, Vistas, CamVid) -> (H, W) uint8."""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.ndim != 2 or image.dtype != np.uint8:
+        kind = f"{image.shape[2]}-channel" if image.ndim == 3 else "single-channel"
+        raise SpiganError(f"{path}: expected an 8-bit single-channel label image, got a {kind} {image.dtype} image")
+    return image
+
+
+def read_synthia_label(path: str | Path) -> np.ndarray:
+    """SYNTHIA GT/LABELS: a 16-bit multi-channel PNG whose first (red) channel is the class
+    id. OpenCV returns channels in BGR order, so the class is channel 2 there. (Pillow
+    reads these files as 8-bit RGB, which is how "max 3" or "max 976" surprises happen.)"""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] < 3:
+        shape = "x".join(map(str, image.shape))
+        raise SpiganError(f"{path}: expected SYNTHIA's 16-bit multi-channel label PNG, got {image.dtype} {shape}")
+    return image[..., 2]
+
+
+def read_synthia_depth(path: str | Path) -> np.ndarray:
+    """SYNTHIA Depth/Depth: a 16-bit PNG in centimetres -> (H, W) float32 metres.
+
+    A multi-channel file is accepted only if its channels agree (otherwise which one holds
+    the depth would be a guess)."""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype != np.uint16:
+        raise SpiganError(f"{path}: expected a 16-bit depth PNG, got {image.dtype}")
+    if image.ndim == 3:
+        if not all(np.array_equal(image[..., 0], image[..., c]) for c in range(1, image.shape[2])):
+            raise SpiganError(f"{path}: multi-channel depth PNG whose channels differ")
+        image = image[..., 0]
+    return image.astype(np.float32) / 100.0
+
+
+def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
+    """Writes `image` (OpenCV channel order) as a PNG, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise SpiganError(f"{path}: OpenCV could not encode the image")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def resize(image: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:
+    """Resizes to (H, W): nearest neighbour for labels and depth, area/linear for images."""
+    h, w = size
+    if image.shape[:2] == (h, w):
+        return image
+    if nearest:
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_AREA if image.shape[0] > h else cv2.INTER_LINEAR
+    return cv2.resize(image, (w, h), interpolation=interp)

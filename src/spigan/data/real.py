@@ -1,0 +1,219 @@
+"""Loaders for SYNTHIA-RAND-CITYSCAPES, Cityscapes, Mapillary Vistas v1.2 and CamVid
+(SegNet layout), reading the files as their owners distribute them (see DATASETS.md).
+
+Each loader is a frame source: `frames[i]` is a dict with `image` (H, W, 3) uint8 RGB,
+`labels` (h, w) uint8 in the training ontology (255 = ignored) and, for SYNTHIA, `depth`
+(h, w) float32 metres. Images are resized to `size`; labels and depth too (nearest
+neighbour) when `resize_labels`, and are otherwise kept at their own resolution, where
+evaluation happens.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from spigan.data import io
+from spigan.data.ontology import (CAMVID_TO_CAMVID, CITYSCAPES_TO_7, CITYSCAPES_TO_16, IGNORE, ONTOLOGIES,
+                                  SIM_TO_ONTOLOGY, SYNTHIA_CLASSES, SYNTHIA_TO_7, SYNTHIA_TO_16, vistas_to_7)
+from spigan.errors import SpiganError
+
+REAL_DATASETS = ("synthia", "cityscapes", "vistas", "camvid")
+
+
+@dataclass(frozen=True)
+class Item:
+    image: Path
+    labels: Path | None = None
+    depth: Path | None = None
+
+
+@dataclass
+class Layout:
+    """What a dataset's files look like: how to read labels, which raw ids exist, and how
+    they map to each training ontology."""
+
+    name: str
+    read_labels: Callable[[Path], np.ndarray]
+    max_id: int  # raw label ids above this are errors
+    to_ontology: dict[str, dict[int, int]]
+
+
+def _table(mapping: dict[int, int], size: int) -> np.ndarray:
+    table = np.full(size, IGNORE, dtype=np.uint8)
+    for k, v in mapping.items():
+        table[k] = v
+    return table
+
+
+class FileFrames:
+    """Frames read from files (see module docstring)."""
+
+    def __init__(self, layout: Layout, items: list[Item], ontology: str, size: tuple[int, int] | None,
+                 resize_labels: bool = True):
+        if ontology not in layout.to_ontology:
+            raise SpiganError(f"{layout.name} has no mapping to the {ontology} ontology "
+                              f"(available: {', '.join(layout.to_ontology)})")
+        self.layout, self.items, self.ontology = layout, items, ontology
+        self.size, self.resize_labels = size, resize_labels
+        self.table = _table(layout.to_ontology[ontology], 1 << 16)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def raw_labels(self, index: int) -> np.ndarray:
+        """The label file's own ids, checked against the dataset's id range."""
+        item = self.items[index]
+        raw = self.layout.read_labels(item.labels)
+        if raw.size and int(raw.max()) > self.layout.max_id:
+            raise SpiganError(f"{item.labels}: label id {int(raw.max())} is outside {self.layout.name}'s ids "
+                              f"(0..{self.layout.max_id})")
+        return raw
+
+    def __getitem__(self, index: int) -> dict:
+        item = self.items[index]
+        image = io.read_rgb(item.image)
+        frame = {}
+        native = image.shape[:2]
+        if item.labels is not None:
+            labels = self.table[self.raw_labels(index)]
+            if labels.shape != native:
+                raise SpiganError(f"{item.labels}: label size {labels.shape[1]}x{labels.shape[0]} differs from "
+                                  f"its image's {native[1]}x{native[0]}")
+            frame["labels"] = io.resize(labels, self.size, nearest=True) if self.size and self.resize_labels else labels
+        if item.depth is not None:
+            depth = io.read_synthia_depth(item.depth)
+            if depth.shape != native:
+                raise SpiganError(f"{item.depth}: depth size {depth.shape[1]}x{depth.shape[0]} differs from its "
+                                  f"image's {native[1]}x{native[0]}")
+            frame["depth"] = io.resize(depth, self.size, nearest=True) if self.size and self.resize_labels else depth
+        frame["image"] = io.resize(image, self.size, nearest=False) if self.size else image
+        return frame
+
+
+# ---------------------------------------------------------------------------------------
+# Layouts and file lists
+# ---------------------------------------------------------------------------------------
+
+
+def _need_dir(path: Path, expected: str) -> Path:
+    if not path.is_dir():
+        raise SpiganError(f"{path}: folder not found (expected the {expected})")
+    return path
+
+
+def _nonempty(items: list[Item], where: Path, what: str) -> list[Item]:
+    if not items:
+        raise SpiganError(f"{where}: no {what} found (empty split?)")
+    return items
+
+
+def _root(root: str | Path) -> Path:
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise SpiganError(f"{root}: dataset root not found")
+    return root
+
+
+def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: bool = True):
+    """SYNTHIA-RAND-CITYSCAPES: RGB/*.png, GT/LABELS/*.png, Depth/Depth/*.png. The dataset
+    has no official split: every frame is a training frame (`split` is not used)."""
+    root = _root(root)
+    layout_name = "SYNTHIA-RAND-CITYSCAPES layout: RGB/, GT/LABELS/, Depth/Depth/"
+    rgb = _need_dir(root / "RGB", layout_name)
+    label_dir = _need_dir(root / "GT" / "LABELS", layout_name) if labels else None
+    depth_dir = _need_dir(root / "Depth" / "Depth", layout_name) if depth else None
+    items = [Item(p, label_dir / p.name if labels else None, depth_dir / p.name if depth else None)
+             for p in sorted(rgb.glob("*.png"))]
+    to_16 = dict(SYNTHIA_TO_16)
+    sim = {o: {k: int(t[v]) for k, v in to_16.items() if t[v] != IGNORE}
+           for o, t in SIM_TO_ONTOLOGY.items() if t is not None and o != "7-category"}
+    layout = Layout("SYNTHIA", io.read_synthia_label, max(SYNTHIA_CLASSES),
+                    {"16-class": to_16, "7-category": dict(SYNTHIA_TO_7), **sim})
+    return layout, _nonempty(items, rgb, "RGB/*.png frames")
+
+
+def cityscapes(root: str | Path, split: str, labels: bool = True):
+    """Cityscapes: leftImg8bit/{split}/{city}/*_leftImg8bit.png and
+    gtFine/{split}/{city}/*_gtFine_labelIds.png."""
+    root = _root(root)
+    expected = "Cityscapes layout: leftImg8bit/{split}/{city}/*_leftImg8bit.png"
+    images = _need_dir(root / "leftImg8bit" / split, expected)
+    if labels:
+        _need_dir(root / "gtFine" / split, "Cityscapes layout: gtFine/{split}/{city}/*_gtFine_labelIds.png")
+    items = []
+    for p in sorted(images.glob("*/*_leftImg8bit.png")):
+        stem = p.name[: -len("_leftImg8bit.png")]
+        label = root / "gtFine" / split / p.parent.name / f"{stem}_gtFine_labelIds.png" if labels else None
+        items.append(Item(p, label))
+    layout = Layout("Cityscapes", io.read_index_png, 33, {"16-class": dict(CITYSCAPES_TO_16),
+                                                           "7-category": dict(CITYSCAPES_TO_7)})
+    return layout, _nonempty(items, images, "*_leftImg8bit.png images")
+
+
+VISTAS_SPLITS = {"train": "training", "val": "validation", "training": "training", "validation": "validation"}
+
+
+def vistas_label_names(root: Path) -> list[str]:
+    """The label names of the dataset's own config file (config.json or config_v1.2.json)."""
+    for name in ("config_v1.2.json", "config.json"):
+        path = root / name
+        if path.is_file():
+            try:
+                labels = json.loads(path.read_text())["labels"]
+                return [entry.get("readable", entry.get("name")) for entry in labels]
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise SpiganError(f"{path}: not a Vistas config with a 'labels' list ({e})") from e
+    raise SpiganError(f"{root}: no config.json or config_v1.2.json (the Vistas label list)")
+
+
+def vistas(root: str | Path, split: str, labels: bool = True):
+    """Mapillary Vistas v1.2: {training,validation}/images/*.jpg and .../labels/*.png."""
+    root = _root(root)
+    if split not in VISTAS_SPLITS:
+        raise SpiganError(f"--split {split}: Vistas splits are train (training) and val (validation)")
+    folder = root / VISTAS_SPLITS[split]
+    expected = "Vistas layout: {training,validation}/images/*.jpg and labels/*.png"
+    images = _need_dir(folder / "images", expected)
+    if labels:
+        _need_dir(folder / "labels", expected)
+    names = vistas_label_names(root)
+    items = [Item(p, folder / "labels" / f"{p.stem}.png" if labels else None) for p in sorted(images.glob("*.jpg"))]
+    layout = Layout("Vistas", io.read_index_png, len(names) - 1, {"7-category": vistas_to_7(names)})
+    return layout, _nonempty(items, images, "*.jpg images")
+
+
+def camvid(root: str | Path, split: str, labels: bool = True):
+    """CamVid in SegNet's layout: {split}/*.png and {split}annot/*.png (11 classes, 11 = void)."""
+    root = _root(root)
+    expected = "CamVid SegNet layout: {split}/*.png and {split}annot/*.png"
+    images = _need_dir(root / split, expected)
+    if labels:
+        _need_dir(root / f"{split}annot", expected)
+    items = [Item(p, root / f"{split}annot" / p.name if labels else None) for p in sorted(images.glob("*.png"))]
+    layout = Layout("CamVid", io.read_index_png, 11, {"camvid-11": dict(CAMVID_TO_CAMVID)})
+    return layout, _nonempty(items, images, "*.png images")
+
+
+def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tuple[int, int] | None,
+                labels: bool = True, depth: bool = False, resize_labels: bool = True) -> FileFrames:
+    """The frame source of a real dataset (see module docstring)."""
+    if ontology not in ONTOLOGIES:
+        raise SpiganError(f"unknown ontology {ontology!r} (available: {', '.join(ONTOLOGIES)})")
+    if name == "synthia":
+        layout, items = synthia(root, split, labels=labels, depth=depth)
+    elif name == "cityscapes":
+        layout, items = cityscapes(root, split, labels=labels)
+    elif name == "vistas":
+        layout, items = vistas(root, split, labels=labels)
+    elif name == "camvid":
+        layout, items = camvid(root, split, labels=labels)
+    else:
+        raise SpiganError(f"unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
+    if depth and name != "synthia":
+        raise SpiganError(f"{name} has no depth: only the simulator and SYNTHIA can be SPIGAN's source")
+    return FileFrames(layout, items, ontology, size, resize_labels)
