@@ -32,8 +32,9 @@ def cmd_sim_export(args) -> None:
     from spigan.data.export import export
 
     h, w = args.size
-    n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet)
-    layout = "SYNTHIA-RAND-CITYSCAPES" if args.domain == "sim" else "Cityscapes"
+    n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet,
+               layout=args.layout)
+    layout = args.layout or ("synthia" if args.domain == "sim" else "cityscapes")
     print(f"wrote {n} new frame(s) ({args.count - n} already there) in the {layout} layout under {args.out}")
 
 
@@ -173,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True)
     exp.add_argument("--split", default="train", choices=("train", "val", "test"))
     exp.add_argument("--seed", type=int, default=0)
+    exp.add_argument("--layout", choices=("synthia", "cityscapes", "vistas", "camvid"),
+                     help="default: synthia for sim, cityscapes for photo")
     exp.add_argument("--quiet", action="store_true")
     exp.set_defaults(func=cmd_sim_export)
 

@@ -5,7 +5,9 @@ back through exactly the code path real data takes.
   3-channel PNG with the SYNTHIA class id in the first (red) channel; GT/COLOR/ previews;
   Depth/Depth/NNNNNNN.png, 16-bit centimetres (sky: 65535, i.e. 655.35 m).
 - `photo` domain -> Cityscapes: leftImg8bit/{split}/simcity/simcity_000000_NNNNNN_leftImg8bit.png
-  and gtFine/{split}/simcity/..._gtFine_labelIds.png (void -> 0, "unlabeled").
+  and gtFine/{split}/simcity/..._gtFine_labelIds.png (void -> 0, "unlabeled"); or, with
+  layout="vistas", Vistas v1.2 ({training,validation}/images/*.jpg, labels/*.png, config.json);
+  or layout="camvid", CamVid's SegNet layout ({split}/*.png, {split}annot/*.png, void -> 11).
 
 Exports are resumable: every file is written atomically, a frame counts as done when all
 its files exist, and done frames are skipped.
@@ -15,17 +17,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+import os
+
+import cv2
 import numpy as np
 
-from spigan.data.io import write_png_atomic
-from spigan.data.ontology import (CITYSCAPES_UNLABELED, CLASS16_TO_CITYSCAPES, CLASS16_TO_SYNTHIA, PALETTE_16,
+from spigan.data.io import write_file_atomic, write_png_atomic
+from spigan.data.ontology import (CITYSCAPES_UNLABELED, CLASS16_TO_CITYSCAPES, CLASS16_TO_SYNTHIA,
+                                  CLASS16_TO_VISTAS_NAMES, CLASSES_16, PALETTE_16, TABLE_16_TO_CAMVID, VISTAS_NAMES,
                                   colorize, lookup_table)
+from spigan.data.real import VISTAS_SPLITS
+from spigan.errors import SpiganError
 from spigan.sim.dataset import SimFrames
 
 TO_SYNTHIA = lookup_table(CLASS16_TO_SYNTHIA)
 TO_SYNTHIA[255] = 0  # void
 TO_CITYSCAPES = lookup_table(CLASS16_TO_CITYSCAPES)
 TO_CITYSCAPES[255] = CITYSCAPES_UNLABELED
+TO_VISTAS = lookup_table({CLASSES_16.index(a): VISTAS_NAMES.index(b) for a, b in CLASS16_TO_VISTAS_NAMES.items()})
+TO_VISTAS[255] = VISTAS_NAMES.index("Unlabeled")
+TO_CAMVID = TABLE_16_TO_CAMVID.copy()
+TO_CAMVID[255] = 11  # Unlabelled
+LAYOUTS = {"sim": ("synthia",), "photo": ("cityscapes", "vistas", "camvid")}
 
 
 def synthia_paths(out: Path, index: int) -> dict[str, Path]:
@@ -40,20 +54,51 @@ def cityscapes_paths(out: Path, split: str, index: int) -> dict[str, Path]:
             "labels": out / "gtFine" / split / "simcity" / f"{stem}_gtFine_labelIds.png"}
 
 
+def vistas_paths(out: Path, split: str, index: int) -> dict[str, Path]:
+    folder = out / VISTAS_SPLITS[split]
+    return {"rgb": folder / "images" / f"sim{index:07d}.jpg", "labels": folder / "labels" / f"sim{index:07d}.png"}
+
+
+def camvid_paths(out: Path, split: str, index: int) -> dict[str, Path]:
+    name = f"sim_{index:06d}.png"
+    return {"rgb": out / split / name, "labels": out / f"{split}annot" / name}
+
+
+def write_vistas_config(out: Path) -> None:
+    path = out / "config.json"
+    if not path.exists():
+        labels = [{"name": n.lower().replace(" ", "-"), "readable": n, "color": [0, 0, 0],
+                   "evaluate": n != "Unlabeled"} for n in VISTAS_NAMES]
+        tmp = out / ".config.json.tmp"
+        tmp.write_text(json.dumps({"labels": labels}, indent=1))
+        os.replace(tmp, path)
+
+
 def export(domain: str, count: int, height: int, width: int, out: str | Path, split: str = "train", seed: int = 0,
-           progress: bool = True) -> int:
-    """Renders and writes `count` frames; returns how many were written (not already there)."""
+           progress: bool = True, layout: str | None = None) -> int:
+    """Renders and writes `count` frames; returns how many were written (not already there).
+
+    `layout`: synthia for the `sim` domain (default); cityscapes (default), vistas or camvid
+    for the `photo` domain."""
     from tqdm import tqdm
 
+    layout = layout or LAYOUTS[domain][0]
+    if layout not in LAYOUTS.get(domain, ()):
+        raise SpiganError(f"--layout {layout}: the {domain} domain is exported as {' or '.join(LAYOUTS[domain])}")
     out = Path(out)
+    if layout == "vistas":
+        out.mkdir(parents=True, exist_ok=True)
+        write_vistas_config(out)
+    paths_of = {"synthia": lambda i: synthia_paths(out, i), "cityscapes": lambda i: cityscapes_paths(out, split, i),
+                "vistas": lambda i: vistas_paths(out, split, i), "camvid": lambda i: camvid_paths(out, split, i)}[layout]
     frames = SimFrames(domain, split, count, height, width, seed=seed)
     written = 0
     for index in tqdm(range(count), desc=f"export {domain}", disable=not progress):
-        paths = synthia_paths(out, index) if domain == "sim" else cityscapes_paths(out, split, index)
+        paths = paths_of(index)
         if all(p.exists() for p in paths.values()):
             continue
         frame = frames[index]
-        if domain == "sim":
+        if layout == "synthia":
             labels = np.zeros((height, width, 3), dtype=np.uint16)
             labels[..., 2] = TO_SYNTHIA[frame.labels]  # red channel, in OpenCV's BGR order
             depth_cm = np.clip(np.round(frame.depth.astype(np.float64) * 100), 0, 65535).astype(np.uint16)
@@ -61,7 +106,11 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
             write_png_atomic(paths["color"], colorize(frame.labels, PALETTE_16)[..., ::-1])
             write_png_atomic(paths["depth"], depth_cm)
         else:
-            write_png_atomic(paths["labels"], TO_CITYSCAPES[frame.labels])
-        write_png_atomic(paths["rgb"], frame.rgb[..., ::-1])  # last: its presence marks a finished frame
+            table = {"cityscapes": TO_CITYSCAPES, "vistas": TO_VISTAS, "camvid": TO_CAMVID}[layout]
+            write_png_atomic(paths["labels"], table[frame.labels])
+        if layout == "vistas":  # Vistas ships JPEGs
+            write_file_atomic(paths["rgb"], cv2.imencode(".jpg", frame.rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1])
+        else:
+            write_png_atomic(paths["rgb"], frame.rgb[..., ::-1])  # last: its presence marks a finished frame
         written += 1
     return written

@@ -16,6 +16,8 @@ import numpy as np
 from spigan.errors import SpiganError
 
 cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
+# Bad files get our one-line error naming the file; OpenCV's own log lines would only add noise.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 def _imread(path: Path, flags: int) -> np.ndarray:
@@ -81,11 +83,17 @@ def read_synthia_depth(path: str | Path) -> np.ndarray:
 
 def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
     """Writes `image` (OpenCV channel order) as a PNG, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(".png", image)
     if not ok:
         raise SpiganError(f"{path}: OpenCV could not encode the image")
+    write_file_atomic(path, buf)
+
+
+def write_file_atomic(path: str | Path, data) -> None:
+    """Writes bytes (or a numpy buffer) to `path`: temporary file, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = np.asarray(data)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -135,6 +135,27 @@ VISTAS_TO_7_NAMES = {
 }
 
 
+# The 66 Vistas v1.2 names in index order (DATASETS.md); loaders read the names from the
+# dataset's own config file instead, this list is for simulator exports in Vistas' layout.
+VISTAS_NAMES = (
+    "Bird", "Ground Animal", "Curb", "Fence", "Guard Rail", "Barrier", "Wall", "Bike Lane", "Crosswalk - Plain",
+    "Curb Cut", "Parking", "Pedestrian Area", "Rail Track", "Road", "Service Lane", "Sidewalk", "Bridge", "Building",
+    "Tunnel", "Person", "Bicyclist", "Motorcyclist", "Other Rider", "Lane Marking - Crosswalk",
+    "Lane Marking - General", "Mountain", "Sand", "Sky", "Snow", "Terrain", "Vegetation", "Water", "Banner", "Bench",
+    "Bike Rack", "Billboard", "Catch Basin", "CCTV Camera", "Fire Hydrant", "Junction Box", "Mailbox", "Manhole",
+    "Phone Booth", "Pothole", "Street Light", "Pole", "Traffic Sign Frame", "Utility Pole", "Traffic Light",
+    "Traffic Sign (Back)", "Traffic Sign (Front)", "Trash Can", "Bicycle", "Boat", "Bus", "Car", "Caravan",
+    "Motorcycle", "On Rails", "Other Vehicle", "Trailer", "Truck", "Wheeled Slow", "Car Mount", "Ego Vehicle",
+    "Unlabeled",
+)
+CLASS16_TO_VISTAS_NAMES = {
+    "road": "Road", "sidewalk": "Sidewalk", "building": "Building", "wall": "Wall", "fence": "Fence", "pole": "Pole",
+    "traffic light": "Traffic Light", "traffic sign": "Traffic Sign (Front)", "vegetation": "Vegetation",
+    "sky": "Sky", "person": "Person", "rider": "Bicyclist", "car": "Car", "bus": "Bus", "motorcycle": "Motorcycle",
+    "bicycle": "Bicycle",
+}
+
+
 def vistas_to_7(label_names: list[str]) -> dict[int, int]:
     """Vistas label index -> category index, from the names in the dataset's config file
     (matched case-insensitively, ignoring spaces around hyphens)."""
