@@ -59,15 +59,28 @@ def cmd_demo(args) -> None:
 
 def cmd_train(args) -> None:
     from spigan.config import load_config
-    from spigan.train import train
+    from spigan.train import resume_run, train
 
-    cfg = load_config(args.config, args.overrides)
-    run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
-    if (run_dir / "config.yaml").exists():
-        raise SpiganError(f"{run_dir}: a run already exists there (choose another --out, or remove it)")
-    results = train(cfg, run_dir, progress=not args.quiet)
+    if args.resume:
+        if args.config or args.overrides:
+            raise SpiganError("--resume continues a run with its own config: give no CONFIG or key=value")
+        run_dir = Path(args.resume)
+        results = resume_run(run_dir, progress=not args.quiet)
+        cfg_name, method = run_dir.name, results.get("method")
+    else:
+        if not args.config or ("=" in args.config and not Path(args.config).exists()):
+            raise SpiganError("CONFIG: a YAML file is required before key=value overrides (or --resume RUN_DIR)")
+        cfg = load_config(args.config, args.overrides)
+        run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
+        if (run_dir / "config.yaml").exists():
+            raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
+                              f"--out, or remove it)")
+        results = train(cfg, run_dir, progress=not args.quiet)
+        cfg_name, method = cfg.name, cfg.train.method
+    if not results:  # not the main process of a distributed run
+        return
     scores = results["checkpoints"][results["default"]]
-    print(f"{cfg.name} [{cfg.train.method}]: mIoU {100 * scores['miou']:.1f} ({results['protocol']}, "
+    print(f"{cfg_name} [{method}]: mIoU {100 * scores['miou']:.1f} ({results['protocol']}, "
           f"{results['default']} checkpoint) -> {run_dir}")
 
 
@@ -135,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train one method from a YAML config")
-    tr.add_argument("config", help="YAML file (see configs/)")
+    tr.add_argument("config", nargs="?", help="YAML file (see configs/)")
+    tr.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
     tr.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.method=no_pi train.seed=1")
     tr.add_argument("--out", help="run directory (default runs/NAME)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -192,7 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from spigan.train import Interrupted
+
+    parser = build_parser()
+    # key=value overrides may come after options (`train cfg.yaml --out d train.seed=1`),
+    # which argparse alone leaves unrecognised.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not hasattr(args, "overrides") or not all("=" in e and not e.startswith("-") for e in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides = list(args.overrides) + extra
     try:
         args.func(args)
     except SpiganError as e:
@@ -200,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"spigan: error: {e}", file=sys.stderr)
         return 2
+    except Interrupted as e:
+        print(f"spigan: {e}", file=sys.stderr)
+        return 130
     return 0
 
 

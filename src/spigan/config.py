@@ -32,6 +32,7 @@ class ModelConfig:
     # 100: the reference FCN-8s (paper); 1: our compact variant for small CPU inputs (same
     # parameters, no 100-pixel padding; see models/fcn.py).
     fcn_input_padding: int = 100
+    fcn_dropout: float = 0.5  # after fc6 and fc7, as in FCN-8s
     perceptual_width: int = 64  # VGG19 base width of φ
     # "" = documented random initialisation; "torchvision" = the published file via the
     # torch hub cache; or a path to that file.
@@ -96,6 +97,7 @@ class TrainConfig:
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 0  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
+    nonfinite: str = "stop"  # a NaN/inf loss: stop (naming term and iteration) | skip (that update)
 
 
 @dataclass
@@ -133,6 +135,8 @@ class Config:
             raise SpiganError(f"train.method: {self.train.method!r} is not one of {', '.join(METHODS)}")
         if self.train.precision not in ("fp32", "bf16"):
             raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32 or bf16")
+        if self.train.nonfinite not in ("stop", "skip"):
+            raise SpiganError(f"train.nonfinite: {self.train.nonfinite!r} is not stop or skip")
         if self.train.device not in ("auto", "cpu", "cuda"):
             raise SpiganError(f"train.device: {self.train.device!r} is not auto, cpu or cuda")
         for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):

@@ -43,41 +43,65 @@ class Weights:
     perceptual: float = 0.33
 
 
+def _apply(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool) -> torch.Tensor:
+    """zero_grad, backward, step; with `skip_nonfinite`, a non-finite loss updates nothing
+    (this check reads the loss on the host). Returns 1 if the update was skipped, else 0."""
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    if skip_nonfinite and not torch.isfinite(loss).item():
+        return loss.new_ones(())
+    loss.backward()
+    for opt in optimizers:
+        opt.step()
+    return loss.new_zeros(())
+
+
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
-                       x_s: torch.Tensor, x_r: torch.Tensor) -> dict[str, torch.Tensor]:
+                       x_s: torch.Tensor, x_r: torch.Tensor, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
     """Updates D only: real photos towards 1, adapted frames towards 0 (Eq. 2)."""
     with torch.no_grad():  # G fixed: no graph, no weight gradients
         x_f = generator(x_s)
     discriminator.requires_grad_(True)
-    loss = discriminator_loss(discriminator(x_r), discriminator(x_f))
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return {"discriminator": loss.detach()}
+    # One forward for both: D normalises per sample, so this equals two passes.
+    d_real, d_fake = discriminator(torch.cat([x_r, x_f])).split([len(x_r), len(x_f)])
+    loss = discriminator_loss(d_real, d_fake)
+    skipped = _apply([optimizer], loss, skip_nonfinite)
+    return {"discriminator": loss.detach(), "skipped": skipped}
 
 
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: Weights,
                     x_s: torch.Tensor, y_s: torch.Tensor, z_s: torch.Tensor, update_task_and_privileged: bool,
-                    max_depth: float) -> dict[str, torch.Tensor]:
+                    max_depth: float, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
-    Terms on x_s alone carry no gradient to G, so they are computed only when T and P move.
+    Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
+    then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as
+    neither network normalises over the batch.
     """
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
+    update = update_task_and_privileged
     D.requires_grad_(False)  # D fixed: its input still gets gradients, its weights none
-    T.requires_grad_(update_task_and_privileged)
+    T.requires_grad_(update)
     if P is not None:
-        P.requires_grad_(update_task_and_privileged)
+        P.requires_grad_(update)
     zero = x_s.new_zeros(())
     z_target = encode_depth(z_s, max_depth)
+    b = len(x_s)
 
     x_f = G(x_s)  # adapted images, shared by every term below
     adv = adversarial_loss(D(x_f))
-    task_adapted = cross_entropy(T(x_f), y_s)
-    task_source = cross_entropy(T(x_s), y_s) if update_task_and_privileged else zero
-    priv_adapted = l1_depth(P(x_f), z_target) if P is not None else zero
-    priv_source = l1_depth(P(x_s), z_target) if P is not None and update_task_and_privileged else zero
+    if update:
+        logits_s, logits_f = T(torch.cat([x_s, x_f])).split([b, b])
+        task_source, task_adapted = cross_entropy(logits_s, y_s), cross_entropy(logits_f, y_s)
+    else:
+        task_source, task_adapted = zero, cross_entropy(T(x_f), y_s)
+    priv_source = priv_adapted = zero
+    if P is not None and update:
+        depth_s, depth_f = P(torch.cat([x_s, x_f])).split([b, b])
+        priv_source, priv_adapted = l1_depth(depth_s, z_target), l1_depth(depth_f, z_target)
+    elif P is not None:
+        priv_adapted = l1_depth(P(x_f), z_target)
     if phi is not None:
         with torch.no_grad():  # φ(x_s) is a constant target
             target_features = phi(x_s)
@@ -89,18 +113,12 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
     total = w.adversarial * adv + w.task * task + w.privileged * privileged + w.perceptual * perc  # Eq. 1
 
-    moving = ["generator"] + (["task", "privileged"] if update_task_and_privileged else [])
-    for name in moving:
-        if name in optimizers:
-            optimizers[name].zero_grad(set_to_none=True)
-    total.backward()
-    for name in moving:
-        if name in optimizers:
-            optimizers[name].step()
-    terms = {"adversarial": adv, "task_adapted": task_adapted, "perceptual": perc, "total": total}
+    moving = ["generator"] + (["task", "privileged"] if update else [])
+    skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite)
+    terms = {"adversarial": adv, "task_adapted": task_adapted, "perceptual": perc, "total": total, "skipped": skipped}
     if P is not None:
         terms["privileged_adapted"] = priv_adapted
-    if update_task_and_privileged:
+    if update:
         terms["task_source"] = task_source
         if P is not None:
             terms["privileged_source"] = priv_source
@@ -108,11 +126,9 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
 
 def supervised_step(task_net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-                    y: torch.Tensor) -> dict[str, torch.Tensor]:
+                    y: torch.Tensor, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
     """T alone on labelled images: `source_only` (x_s, y_s) and `target_only` (x_t, y_t)."""
     task_net.requires_grad_(True)
     loss = cross_entropy(task_net(x), y)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return {"task_source": loss.detach()}
+    skipped = _apply([optimizer], loss, skip_nonfinite)
+    return {"task_source": loss.detach(), "skipped": skipped}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from spigan.config import ADAPTED, Config
 from spigan.data.ontology import SIM_TO_ONTOLOGY
@@ -42,7 +42,11 @@ class SimSource:
 
 
 class Samples(Dataset):
-    """Tensors from a frame source, optionally randomly cropped to `crop` (h, w)."""
+    """Tensors from a frame source, optionally randomly cropped to `crop` (h, w).
+
+    A key is an index, or (index, crop_seed): the crop offsets then come from their own
+    generator, so a sample's crop does not depend on which process loads it, or when.
+    """
 
     def __init__(self, source, crop: tuple[int, int] | None = None, keys=("image", "labels", "depth")):
         self.source, self.crop, self.keys = source, crop, tuple(keys)
@@ -50,7 +54,8 @@ class Samples(Dataset):
     def __len__(self) -> int:
         return len(self.source)
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key) -> dict[str, torch.Tensor]:
+        index, crop_seed = key if isinstance(key, tuple) else (key, None)
         frame = self.source[index]
         out = {}
         if "image" in self.keys:
@@ -62,8 +67,9 @@ class Samples(Dataset):
         if self.crop:
             h, w = next(iter(out.values())).shape[-2:]
             ch, cw = self.crop
-            top = int(torch.randint(0, h - ch + 1, ()))
-            left = int(torch.randint(0, w - cw + 1, ()))
+            g = torch.Generator().manual_seed(crop_seed) if crop_seed is not None else None
+            top = int(torch.randint(0, h - ch + 1, (), generator=g))
+            left = int(torch.randint(0, w - cw + 1, (), generator=g))
             out = {k: v[..., top: top + ch, left: left + cw] for k, v in out.items()}
         return out
 
@@ -93,14 +99,66 @@ def frame_source(cfg: Config, role: str, split: str):
     raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
 
 
-def loader(dataset: Dataset, batch_size: int, seed: int, workers: int = 0, shuffle: bool = True) -> DataLoader:
-    g = torch.Generator()
-    g.manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=shuffle, num_workers=workers,
-                      generator=g, persistent_workers=workers > 0)
+class EndlessBatches:
+    """Shuffled batches without end, resumable and shardable.
 
+    Epoch e visits the dataset in the order torch.randperm(n) seeded by (seed, e); each
+    sample carries a crop seed derived from (seed, e, its position in that order). With
+    `world_size` processes, rank r takes positions r, r + W, r + 2W, ...: the union of the
+    ranks' batches b is exactly the single-process batch b of size W x batch_size. The
+    state is (epoch, position), saved in checkpoints; `workers` > 0 loads in subprocesses
+    without changing what is loaded.
+    """
 
-def forever(data_loader: DataLoader):
-    """Iterates a loader endlessly, reshuffling at each pass."""
-    while True:
-        yield from data_loader
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
+                 workers: int = 0):
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.rank, self.world_size, self.workers = rank, world_size, workers
+        self.per_epoch = (len(dataset) // world_size) // batch_size
+        if self.per_epoch < 1:
+            raise SpiganError(f"{len(dataset)} samples cannot fill one batch of {batch_size} on each of "
+                              f"{world_size} process(es)")
+        self.epoch, self.position = 0, 0
+        self._order: tuple[int, torch.Tensor] | None = None
+        self._loader = None
+
+    def batch_keys(self, epoch: int, position: int) -> list[tuple[int, int]]:
+        """(index, crop seed) of every sample of this rank's batch `position` in `epoch`."""
+        if self._order is None or self._order[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._order = (epoch, torch.randperm(len(self.dataset), generator=g))
+        order = self._order[1]
+        first = position * self.batch_size * self.world_size
+        slots = [first + j * self.world_size + self.rank for j in range(self.batch_size)]
+        return [(int(order[p]), (self.seed * 1_000_003 + epoch) * 10_000_019 + p) for p in slots]
+
+    def _keys_from(self, epoch: int, position: int):
+        while True:
+            yield self.batch_keys(epoch, position)
+            position += 1
+            if position == self.per_epoch:
+                epoch, position = epoch + 1, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> dict[str, torch.Tensor]:
+        if self.workers > 0:
+            if self._loader is None:
+                loader = DataLoader(self.dataset, batch_sampler=self._keys_from(self.epoch, self.position),
+                                    num_workers=self.workers)
+                self._loader = iter(loader)
+            batch = next(self._loader)
+        else:
+            batch = default_collate([self.dataset[k] for k in self.batch_keys(self.epoch, self.position)])
+        self.position += 1
+        if self.position == self.per_epoch:
+            self.epoch, self.position = self.epoch + 1, 0
+        return batch
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+        self._loader = None

@@ -44,7 +44,7 @@ class FCN8s(nn.Module):
     POOL3, POOL4 = 17, 24  # `features` indices just after pool3 and pool4
 
     def __init__(self, out_channels: int, width: int = 64, fc_dim: int = 4096, weights: str = "",
-                 input_padding: int = 100):
+                 input_padding: int = 100, dropout: float = 0.5):
         super().__init__()
         if input_padding not in (1, 100):
             raise ValueError(f"FCN-8s input padding must be 100 (reference) or 1 (compact), got {input_padding}")
@@ -55,7 +55,7 @@ class FCN8s(nn.Module):
         c5 = 512 * width // 64
         self.fc6 = nn.Conv2d(c5, fc_dim, 7, padding=3 if self.compact else 0)
         self.fc7 = nn.Conv2d(fc_dim, fc_dim, 1)
-        self.drop = nn.Dropout2d(0.5)
+        self.drop = nn.Dropout2d(dropout)  # after fc6 and fc7, as in FCN-8s
         self.score_fr = nn.Conv2d(fc_dim, c, 1)
         self.score_pool3 = nn.Conv2d(256 * width // 64, c, 1)
         self.score_pool4 = nn.Conv2d(c5, c, 1)
