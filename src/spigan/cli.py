@@ -129,6 +129,21 @@ def cmd_evaluate(args) -> None:
         Path(args.json).write_text(json.dumps(out, indent=2, default=lambda v: None if np.isnan(v) else v))
 
 
+def cmd_ablate(args) -> None:
+    from spigan.ablate import ablate
+
+    ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle, progress=not args.quiet)
+
+
+def cmd_report(args) -> None:
+    from spigan.report import load_runs, write_report
+
+    runs = load_runs(args.runs)
+    out = Path(args.out)
+    write_report(runs, out, oracle=args.oracle)
+    print((out / "report.md").read_text())
+
+
 def cmd_predict(args) -> None:
     from spigan.predict import predict_files
 
@@ -166,6 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--baseline", help="a second checkpoint: reports the negative-transfer ratio against it")
     ev.add_argument("--json", help="also write the scores to this file")
     ev.set_defaults(func=cmd_evaluate)
+
+    ab = sub.add_parser("ablate", help="source_only, base, no_pi, spigan, target_only over seeds, with a report")
+    ab.add_argument("config")
+    ab.add_argument("overrides", nargs="*", metavar="key=value")
+    ab.add_argument("--seeds", type=int, default=3)
+    ab.add_argument("--out", default="runs/ablation")
+    ab.add_argument("--oracle", action="store_true",
+                    help="also report the best checkpoint chosen with target labels (labelled ORACLE)")
+    ab.add_argument("--quiet", action="store_true")
+    ab.set_defaults(func=cmd_ablate)
+
+    rp = sub.add_parser("report", help="rebuild tables and figures from finished runs, without training")
+    rp.add_argument("runs", nargs="+", help="run directories")
+    rp.add_argument("--out", default="runs/report")
+    rp.add_argument("--oracle", action="store_true", help="include oracle rows where runs have them")
+    rp.set_defaults(func=cmd_report)
 
     pr = sub.add_parser("predict", help="colourised segmentations (and depth maps) of images")
     pr.add_argument("checkpoint")
