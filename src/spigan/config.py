@@ -96,7 +96,7 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32)
     log_every: int = 10
     checkpoint_every: int = 500
-    keep_checkpoints: int = 0  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
+    keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
     nonfinite: str = "stop"  # a NaN/inf loss: stop (naming term and iteration) | skip (that update)
 
 
@@ -133,6 +133,12 @@ class Config:
     def validate(self) -> "Config":
         if self.train.method not in METHODS:
             raise SpiganError(f"train.method: {self.train.method!r} is not one of {', '.join(METHODS)}")
+        for role, names in (("source", ("sim", "synthia")), ("target", ("sim", "cityscapes", "vistas", "camvid"))):
+            name = getattr(self.data, role)
+            if name not in names:
+                raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
+            if name != "sim" and not getattr(self.data, f"{role}_root"):
+                raise SpiganError(f"data.{role}_root: required for the {name} dataset")
         if self.train.precision not in ("fp32", "bf16"):
             raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32 or bf16")
         if self.train.nonfinite not in ("stop", "skip"):

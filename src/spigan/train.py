@@ -241,6 +241,9 @@ def load_checkpoint(path: str | Path) -> dict:
 def task_net_from_checkpoint(state: dict, device: torch.device, which: str = "task"):
     """Rebuilds T (or P) from a checkpoint's own config; returns (net, config)."""
     cfg = config_from_dict(state["config"])
+    if list(state["classes"]) != list(class_names(cfg)):
+        raise SpiganError(f"checkpoint's classes {state['classes']} differ from its config's "
+                          f"{cfg.data.ontology} classes")
     if which not in state["networks"]:
         return None, cfg
     m = cfg.model
@@ -399,10 +402,6 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     ctx = distributed.setup(device.type)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
-    if ctx.is_main:
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        if resume is None:
-            save_config(cfg, run_dir / "config.yaml")
     seed_everything(t.seed)
     method = t.method
 
@@ -418,24 +417,29 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     weights = Weights(w.adversarial, w.task, w.privileged, w.perceptual)
 
     # Data: labelled source with depth; unlabelled target images; labelled target for target_only.
+    # Every source is listed (cheap, and where layout errors show) before any is rendered.
     crop = cfg.data.crop if cfg.data.crop != (0, 0) else None
     if method == "target_only":
         train_source, source_keys = frame_source(cfg, "target", "train"), ("image", "labels")
     else:
         train_source = frame_source(cfg, "source", "train")
         source_keys = ("image", "labels", "depth") if method in ADAPTED else ("image", "labels")
-    if hasattr(train_source, "prepare"):
-        train_source.prepare(progress and ctx.is_main)
+    target = frame_source(cfg, "target", "train") if method in ADAPTED else None
+    for frames in (train_source, target):
+        if hasattr(frames, "prepare"):
+            frames.prepare(progress and ctx.is_main)
     source_it = EndlessBatches(Samples(train_source, crop, source_keys), t.batch_size, t.seed + 1, ctx.rank,
                                ctx.world_size, cfg.data.workers)
     target_it = None
-    if method in ADAPTED:
-        target = frame_source(cfg, "target", "train")
-        if hasattr(target, "prepare"):
-            target.prepare(progress and ctx.is_main)
+    if target is not None:
         target_it = EndlessBatches(Samples(target, crop, ("image",)), t.batch_size, t.seed + 2, ctx.rank,
                                    ctx.world_size, cfg.data.workers)
 
+    # Only now, with data and weights found readable, does the run directory appear.
+    if ctx.is_main:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        if resume is None:
+            save_config(cfg, run_dir / "config.yaml")
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it)
     if resume is not None:
         state.load_state_dict(resume)

@@ -78,7 +78,16 @@ def read_synthia_depth(path: str | Path) -> np.ndarray:
         if not all(np.array_equal(image[..., 0], image[..., c]) for c in range(1, image.shape[2])):
             raise SpiganError(f"{path}: multi-channel depth PNG whose channels differ")
         image = image[..., 0]
-    return image.astype(np.float32) / 100.0
+    return check_depth(image.astype(np.float32) / 100.0, path)
+
+
+def check_depth(depth: np.ndarray, path) -> np.ndarray:
+    """Depth must be finite and non-negative (0 marks a missing value, skipped by the loss)."""
+    if not np.isfinite(depth).all():
+        raise SpiganError(f"{path}: depth has NaN or infinite values")
+    if (depth < 0).any():
+        raise SpiganError(f"{path}: depth has negative values (min {float(depth.min())})")
+    return depth
 
 
 def write_png_atomic(path: str | Path, image: np.ndarray) -> None:

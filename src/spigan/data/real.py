@@ -112,6 +112,16 @@ def _nonempty(items: list[Item], where: Path, what: str) -> list[Item]:
     return items
 
 
+def _inside(items: list[Item], root: Path) -> list[Item]:
+    """Refuses files that resolve outside the dataset root (through symlinks, say)."""
+    top = root.resolve()
+    for item in items:
+        for path in (item.image, item.labels, item.depth):
+            if path is not None and path.exists() and not path.resolve().is_relative_to(top):
+                raise SpiganError(f"{path}: resolves to {path.resolve()}, outside the dataset root {top}")
+    return items
+
+
 def _root(root: str | Path) -> Path:
     root = Path(root).expanduser()
     if not root.is_dir():
@@ -216,4 +226,4 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
         raise SpiganError(f"unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
     if depth and name != "synthia":
         raise SpiganError(f"{name} has no depth: only the simulator and SYNTHIA can be SPIGAN's source")
-    return FileFrames(layout, items, ontology, size, resize_labels)
+    return FileFrames(layout, _inside(items, Path(root).expanduser()), ontology, size, resize_labels)

@@ -1,0 +1,260 @@
+"""Bad input, table-driven: every case goes through the `spigan` command line and must give
+exit code 2, one line naming the file (or key) and the problem, no traceback, and leave
+every file that existed before untouched."""
+
+import hashlib
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from spigan.cli import main
+from spigan.data import io
+from spigan.data.export import export
+from spigan.train import load_checkpoint, train
+from test_train import tiny_config
+
+
+class _CreatesFile:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A finished tiny run, good dataset folders, and a few files to break."""
+    root = tmp_path_factory.mktemp("world")
+    cfg = tiny_config(root, "train.iterations=1")
+    train(cfg, root / "run", progress=False)
+    export("photo", 2, 16, 32, root / "camvid", split="val", layout="camvid", progress=False)
+    export("photo", 2, 16, 32, root / "cityscapes", split="val", progress=False)
+    export("sim", 2, 16, 32, root / "synthia", progress=False)
+    export("photo", 2, 16, 32, root / "vistas", split="val", layout="vistas", progress=False)
+    (root / "tiny.yaml").write_text("name: tiny\n")
+    (root / "street.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))[1].tobytes())
+    (root / "gray.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
+    return root
+
+
+def copy_dataset(world, name, tmp):
+    dst = tmp / name
+    shutil.copytree(world / name, dst)
+    return dst
+
+
+def first(folder: Path, pattern: str) -> Path:
+    return sorted(folder.rglob(pattern))[0]
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def tamper_checkpoint(world, tmp, change) -> Path:
+    state = load_checkpoint(world / "run" / "checkpoints" / "last.pt")
+    change(state)
+    path = tmp / "tampered.pt"
+    torch.save(state, path)
+    return path
+
+
+# Each case: (id, setup(world, tmp) -> argv, expected substring of the message)
+CASES = [
+    # configuration
+    ("yaml-unknown-section", lambda w, t: ["train", _write(t, "c.yaml", "trian: {lr: 1}\n")], "trian: unknown key"),
+    ("yaml-unknown-key", lambda w, t: ["train", _write(t, "c.yaml", "train: {lrr: 1}\n")], "train.lrr: unknown key"),
+    ("yaml-wrong-int", lambda w, t: ["train", _write(t, "c.yaml", "train: {iterations: ten}\n")],
+     "train.iterations: expected an integer"),
+    ("yaml-wrong-bool", lambda w, t: ["train", _write(t, "c.yaml", "early_stopping: {halt: 3}\n")],
+     "early_stopping.halt: expected true or false"),
+    ("yaml-wrong-tuple", lambda w, t: ["train", _write(t, "c.yaml", "data: {size: [64]}\n")],
+     "data.size: expected a list of 2"),
+    ("yaml-syntax", lambda w, t: ["train", _write(t, "c.yaml", "train: {lr: [1\n")], "not valid YAML"),
+    ("yaml-not-mapping", lambda w, t: ["train", _write(t, "c.yaml", "- 1\n- 2\n")], "must be a mapping"),
+    ("config-missing", lambda w, t: ["train", str(t / "nope.yaml")], "nope.yaml: cannot read config"),
+    ("override-wrong-type", lambda w, t: ["train", str(w / "tiny.yaml"), "train.lr=fast"],
+     "train.lr: expected a number"),
+    ("method-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "train.method=cyclegan"],
+     "train.method: 'cyclegan' is not one of"),
+    ("size-not-multiple-of-4", lambda w, t: ["train", str(w / "tiny.yaml"), "data.size=[30,64]"], "multiples of 4"),
+    ("crop-larger-than-size", lambda w, t: ["train", str(w / "tiny.yaml"), "data.size=[32,64]", "data.crop=[64,64]"],
+     "crop within size"),
+    ("protocol-mismatch", lambda w, t: ["train", str(w / "tiny.yaml"), "data.ontology=camvid-11",
+                                        "data.protocol=13-class"], "scored with the camvid-11 protocol"),
+    ("ontology-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "data.ontology=19-class"],
+     "data.ontology: '19-class' is not one of"),
+    ("dataset-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "data.target=kitti"],
+     "data.target: unknown dataset 'kitti'"),
+    ("dataset-wrong-role", lambda w, t: ["train", str(w / "tiny.yaml"), "data.source=camvid"],
+     "data.source: unknown dataset 'camvid' (a source can be: sim, synthia)"),
+    ("dataset-root-missing", lambda w, t: ["train", str(w / "tiny.yaml"), "data.target=cityscapes"],
+     "data.target_root: required"),
+    ("precision-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "train.precision=fp8"],
+     "train.precision: 'fp8'"),
+    ("run-exists", lambda w, t: ["train", str(w / "tiny.yaml"), "--out", str(w / "run")], "a run already exists"),
+    ("resume-without-checkpoint", lambda w, t: ["train", "--resume", str(t)], "last.pt: checkpoint not found"),
+    # checkpoints
+    ("checkpoint-missing", lambda w, t: ["evaluate", str(t / "none.pt")], "none.pt: checkpoint not found"),
+    ("checkpoint-garbage", lambda w, t: ["evaluate", _write(t, "junk.pt", "not a checkpoint")],
+     "junk.pt: not a loadable checkpoint"),
+    ("checkpoint-pickled-code", lambda w, t: ["evaluate", _pickle(t, "evil.pt", {"x": _CreatesFile(str(t / "pwned"))})],
+     "evil.pt: not a loadable checkpoint"),
+    ("checkpoint-not-spigan", lambda w, t: ["evaluate", _torch_save(t, "other.pt", {"weights": torch.zeros(2)})],
+     "other.pt: not a spigan checkpoint"),
+    ("checkpoint-classes-differ", lambda w, t: ["evaluate", str(tamper_checkpoint(
+        w, t, lambda s: s.__setitem__("classes", ["road", "sky"])))], "checkpoint's classes"),
+    ("checkpoint-architecture-differs", lambda w, t: ["evaluate", str(tamper_checkpoint(
+        w, t, lambda s: s["config"]["model"].__setitem__("fcn_width", 16)))], "does not match its own config"),
+    # datasets
+    ("root-missing", lambda w, t: ["data", "check", "--dataset", "camvid", "--root", str(t / "nothing"),
+                                   "--split", "val"], "dataset root not found"),
+    ("layout-wrong", lambda w, t: ["data", "check", "--dataset", "cityscapes", "--root", str(w / "camvid"),
+                                   "--split", "val"], "expected the Cityscapes layout"),
+    ("split-empty", lambda w, t: ["data", "check", "--dataset", "camvid", "--root", str(_empty_camvid(t)),
+                                  "--split", "val"], "no *.png images found"),
+    ("png-truncated", lambda w, t: _broken(w, t, "camvid", "val/*.png", truncate), "not a readable image"),
+    ("image-grayscale", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_gray), "got a grayscale one"),
+    ("image-rgba", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_rgba), "got RGBA"),
+    ("label-size-mismatch", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _shrink),
+     "label size 16x8 differs from its image's 32x16"),
+    ("label-id-outside", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _id_200),
+     "label id 200 is outside CamVid's ids"),
+    ("label-not-single-channel", lambda w, t: _broken(w, t, "cityscapes", "*_labelIds.png", _to_color),
+     "expected an 8-bit single-channel label image"),
+    ("synthia-label-8-bit", lambda w, t: _broken(w, t, "synthia", "GT/LABELS/*.png", _to_color),
+     "expected SYNTHIA's 16-bit multi-channel label PNG"),
+    ("depth-not-16-bit", lambda w, t: _broken(w, t, "synthia", "Depth/Depth/*.png", _to_gray8),
+     "expected a 16-bit depth PNG"),
+    ("depth-channels-differ", lambda w, t: _broken(w, t, "synthia", "Depth/Depth/*.png", _depth_3ch),
+     "multi-channel depth PNG whose channels differ"),
+    ("jpeg-truncated", lambda w, t: _broken(w, t, "vistas", "*.jpg", truncate), "not a readable image"),
+    ("vistas-config-missing", lambda w, t: _broken(w, t, "vistas", "config.json", lambda p: p.unlink()),
+     "no config.json or config_v1.2.json"),
+    ("symlink-outside-root", lambda w, t: _broken(w, t, "camvid", "val/*.png", _symlink_out), "outside the dataset root"),
+    # predict
+    ("predict-image-missing", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(t / "no.png"),
+                                            "--out", str(t / "pred")], "no.png: image not found"),
+    ("predict-grayscale", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(w / "gray.png"),
+                                        "--out", str(t / "pred")], "gray.png: expected an 8-bit RGB image"),
+]
+
+
+def _write(tmp, name, text):
+    (tmp / name).write_text(text)
+    return str(tmp / name)
+
+
+def _pickle(tmp, name, obj):
+    with open(tmp / name, "wb") as f:
+        pickle.dump(obj, f)
+    return str(tmp / name)
+
+
+def _torch_save(tmp, name, obj):
+    torch.save(obj, tmp / name)
+    return str(tmp / name)
+
+
+def _empty_camvid(tmp):
+    (tmp / "empty" / "val").mkdir(parents=True)
+    (tmp / "empty" / "valannot").mkdir()
+    return tmp / "empty"
+
+
+def _to_gray(p):
+    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
+
+
+def _to_gray8(p):
+    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
+
+
+def _to_rgba(p):
+    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32, 4), np.uint8))[1].tobytes())
+
+
+def _to_color(p):
+    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))[1].tobytes())
+
+
+def _shrink(p):
+    p.write_bytes(cv2.imencode(".png", np.zeros((8, 16), np.uint8))[1].tobytes())
+
+
+def _id_200(p):
+    p.write_bytes(cv2.imencode(".png", np.full((16, 32), 200, np.uint8))[1].tobytes())
+
+
+def _depth_3ch(p):
+    d = np.zeros((16, 32, 3), np.uint16)
+    d[..., 0] = 100
+    p.write_bytes(cv2.imencode(".png", d)[1].tobytes())
+
+
+def _symlink_out(p):
+    outside = p.parents[2] / "outside.png"
+    shutil.copy(p, outside)
+    p.unlink()
+    p.symlink_to(outside)
+
+
+def _broken(world, tmp, dataset, pattern, damage):
+    root = copy_dataset(world, dataset, tmp)
+    damage(first(root, pattern))
+    split = "train" if dataset == "synthia" else "val"
+    return ["data", "check", "--dataset", dataset, "--root", str(root), "--split", split, "--quiet"]
+
+
+def snapshot(*folders) -> dict[str, str]:
+    out = {}
+    for folder in folders:
+        for p in Path(folder).rglob("*"):
+            if p.is_file() and not p.is_symlink():
+                out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.mark.parametrize("case, make_args, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gets_one_clear_line(world, tmp_path, capsys, case, make_args, message):
+    args = make_args(world, tmp_path)
+    capsys.readouterr()
+    before = snapshot(world, tmp_path)
+    code = main(args)
+    captured = capsys.readouterr()
+    err = captured.err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spigan: error: "), err
+    # `data check` lists each bad file on stdout ("FILE: problem") and sums up on stderr.
+    where = captured.out + err if args[:2] == ["data", "check"] else err
+    assert message in where, captured
+    assert "Traceback" not in err
+    after = snapshot(world, tmp_path)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing that existed was changed
+    assert not (tmp_path / "pwned").exists()
+    if args[0] == "train" and "--resume" not in args and "--out" not in args:
+        assert not Path("runs").exists() or not any(Path("runs").iterdir())
+
+
+def test_there_are_at_least_30_cases():
+    assert len({c[0] for c in CASES}) >= 30
+
+
+def test_no_traceback_from_a_real_process(world, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "spigan.cli", "evaluate", str(tmp_path / "none.pt")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"spigan: error: {tmp_path / 'none.pt'}: checkpoint not found"
+    debug = subprocess.run([sys.executable, "-m", "spigan.cli", "--debug", "evaluate", str(tmp_path / "none.pt")],
+                           capture_output=True, text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
