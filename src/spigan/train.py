@@ -438,6 +438,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     # Only now, with data and weights found readable, does the run directory appear.
     if ctx.is_main:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        for stale in (run_dir / "checkpoints").glob(".*.tmp"):  # left by a write that was killed
+            stale.unlink()
         if resume is None:
             save_config(cfg, run_dir / "config.yaml")
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it)
