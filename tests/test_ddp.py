@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import torch
-from torch import nn
 
 from spigan.models import PatchDiscriminator, ResnetGenerator
 from spigan.train import load_checkpoint
+from helpers import biases_cancelled_by_instance_norm
 from test_train import TINY
 
 COMMON = TINY + ["train.iterations=3", "train.precision=fp32", "model.fcn_dropout=0", "data.source_frames=8",
@@ -23,19 +23,6 @@ def run(args, nproc, tmp_path):
     cmd = (launcher if nproc > 1 else [sys.executable]) + ["-m", "spigan.cli", "train"] + args
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-
-
-def biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:
-    """Biases of convolutions followed by InstanceNorm: their exact gradient is zero, so Adam
-    moves them by rounding noise alone; they are left out of the comparison."""
-    names = set()
-    for prefix, module in net.named_modules():
-        if isinstance(module, nn.Sequential):
-            children = list(module.named_children())
-            for (name, layer), (_, following) in zip(children, children[1:]):
-                if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(following, nn.InstanceNorm2d):
-                    names.add(f"{prefix}.{name}.bias".lstrip("."))
-    return names
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):

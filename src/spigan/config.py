@@ -93,7 +93,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
-    precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32)
+    precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32) | fp16 (GPU, with loss scaling)
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
@@ -139,8 +139,8 @@ class Config:
                 raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
             if name != "sim" and not getattr(self.data, f"{role}_root"):
                 raise SpiganError(f"data.{role}_root: required for the {name} dataset")
-        if self.train.precision not in ("fp32", "bf16"):
-            raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32 or bf16")
+        if self.train.precision not in ("fp32", "bf16", "fp16"):
+            raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32, bf16 or fp16")
         if self.train.nonfinite not in ("stop", "skip"):
             raise SpiganError(f"train.nonfinite: {self.train.nonfinite!r} is not stop or skip")
         if self.train.device not in ("auto", "cpu", "cuda"):

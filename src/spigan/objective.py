@@ -43,21 +43,31 @@ class Weights:
     perceptual: float = 0.33
 
 
-def _apply(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool) -> torch.Tensor:
+def _apply(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool,
+           scaler: torch.amp.GradScaler | None = None) -> torch.Tensor:
     """zero_grad, backward, step; with `skip_nonfinite`, a non-finite loss updates nothing
-    (this check reads the loss on the host). Returns 1 if the update was skipped, else 0."""
+    (this check reads the loss on the host); with a gradient `scaler` (fp16), the loss is
+    scaled and steps with overflowing gradients are skipped by the scaler.
+    Returns 1 if the update was skipped here, else 0."""
     for opt in optimizers:
         opt.zero_grad(set_to_none=True)
     if skip_nonfinite and not torch.isfinite(loss).item():
         return loss.new_ones(())
-    loss.backward()
-    for opt in optimizers:
-        opt.step()
+    if scaler is None:
+        loss.backward()
+        for opt in optimizers:
+            opt.step()
+    else:
+        scaler.scale(loss).backward()
+        for opt in optimizers:
+            scaler.step(opt)
+        scaler.update()
     return loss.new_zeros(())
 
 
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
-                       x_s: torch.Tensor, x_r: torch.Tensor, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
+                       x_s: torch.Tensor, x_r: torch.Tensor, skip_nonfinite: bool = False,
+                       scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
     """Updates D only: real photos towards 1, adapted frames towards 0 (Eq. 2)."""
     with torch.no_grad():  # G fixed: no graph, no weight gradients
         x_f = generator(x_s)
@@ -65,13 +75,14 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
     # One forward for both: D normalises per sample, so this equals two passes.
     d_real, d_fake = discriminator(torch.cat([x_r, x_f])).split([len(x_r), len(x_f)])
     loss = discriminator_loss(d_real, d_fake)
-    skipped = _apply([optimizer], loss, skip_nonfinite)
+    skipped = _apply([optimizer], loss, skip_nonfinite, scaler)
     return {"discriminator": loss.detach(), "skipped": skipped}
 
 
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: Weights,
                     x_s: torch.Tensor, y_s: torch.Tensor, z_s: torch.Tensor, update_task_and_privileged: bool,
-                    max_depth: float, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
+                    max_depth: float, skip_nonfinite: bool = False,
+                    scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
@@ -114,7 +125,7 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     total = w.adversarial * adv + w.task * task + w.privileged * privileged + w.perceptual * perc  # Eq. 1
 
     moving = ["generator"] + (["task", "privileged"] if update else [])
-    skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite)
+    skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite, scaler)
     terms = {"adversarial": adv, "task_adapted": task_adapted, "perceptual": perc, "total": total, "skipped": skipped}
     if P is not None:
         terms["privileged_adapted"] = priv_adapted
@@ -126,9 +137,10 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
 
 def supervised_step(task_net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-                    y: torch.Tensor, skip_nonfinite: bool = False) -> dict[str, torch.Tensor]:
+                    y: torch.Tensor, skip_nonfinite: bool = False,
+                    scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
     """T alone on labelled images: `source_only` (x_s, y_s) and `target_only` (x_t, y_t)."""
     task_net.requires_grad_(True)
     loss = cross_entropy(task_net(x), y)
-    skipped = _apply([optimizer], loss, skip_nonfinite)
+    skipped = _apply([optimizer], loss, skip_nonfinite, scaler)
     return {"task_source": loss.detach(), "skipped": skipped}

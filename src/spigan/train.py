@@ -263,7 +263,7 @@ def task_net_from_checkpoint(state: dict, device: torch.device, which: str = "ta
 
 def run_iteration(method: str, nets: Networks, step_nets: dict[str, Networks], optimizers: dict, weights: Weights,
                   source_it, target_it, generator_steps: int, max_depth: float, device: torch.device,
-                  skip_nonfinite: bool) -> dict[str, list[torch.Tensor]]:
+                  skip_nonfinite: bool, scaler: torch.amp.GradScaler | None = None) -> dict[str, list[torch.Tensor]]:
     """One iteration of `method`; returns each loss term's values (detached, not synced).
 
     SPIGAN and its ablations: one D step, then `generator_steps` adaptation steps, each on
@@ -273,19 +273,20 @@ def run_iteration(method: str, nets: Networks, step_nets: dict[str, Networks], o
     if method not in ADAPTED:
         batch = next(source_it)
         step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device),
-                               batch["labels"].to(device), skip_nonfinite)
+                               batch["labels"].to(device), skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
     batch = next(source_it)
     x_r = next(target_it)["image"].to(device, non_blocking=True)
     step = discriminator_step(nets.generator, step_nets["discriminator"].discriminator, optimizers["discriminator"],
-                              batch["image"].to(device), x_r, skip_nonfinite)
+                              batch["image"].to(device), x_r, skip_nonfinite, scaler)
     terms = {k: [v] for k, v in step.items()}
     for k in range(generator_steps):
         if k > 0:
             batch = next(source_it)
         step = adaptation_step(step_nets["all" if k == 0 else "generator"], optimizers, weights,
                                batch["image"].to(device), batch["labels"].to(device), batch["depth"].to(device),
-                               update_task_and_privileged=(k == 0), max_depth=max_depth, skip_nonfinite=skip_nonfinite)
+                               update_task_and_privileged=(k == 0), max_depth=max_depth, skip_nonfinite=skip_nonfinite,
+                               scaler=scaler)
         for name, value in step.items():
             terms.setdefault(name, []).append(value)
     return terms
@@ -399,6 +400,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     if t.threads > 0:
         torch.set_num_threads(t.threads)
     device = resolve_device(t.device)
+    if t.precision == "fp16" and device.type != "cuda":
+        raise SpiganError("train.precision: fp16 needs a GPU; on CPU use bf16 (or fp32)")
     ctx = distributed.setup(device.type)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
@@ -450,6 +453,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     for net in nets.trainable().values():
         net.train()
     skip = t.nonfinite == "skip"
+    amp_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[t.precision]
+    # fp16 needs loss scaling; a scaler per optimiser group would be finer, one suffices here.
+    scaler = torch.amp.GradScaler(device.type) if t.precision == "fp16" else None
 
     def save(name: str) -> None:
         _check_finite(state.pending, skip)  # never write weights that came from a non-finite loss
@@ -462,9 +468,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     tic, start = time.perf_counter(), state.iteration
     with _StopSignals() as signals:
         while state.iteration < t.iterations:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16"):
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 terms = run_iteration(method, nets, step_nets, optimizers, weights, source_it, target_it,
-                                      t.generator_steps, cfg.loss.max_depth, device, skip)
+                                      t.generator_steps, cfg.loss.max_depth, device, skip, scaler)
             state.iteration += 1
             iteration = state.iteration
             for name, values in terms.items():

@@ -1,0 +1,158 @@
+"""Throughput of the full SPIGAN iteration (one D step + `generator_steps` adaptation
+steps) against the plain reference iteration, from one run.
+
+    python benchmarks/throughput.py CONFIG [key=value ...] [--iterations N] [--modes ...]
+
+Modes, each in its own process (so peak memory is its own):
+  reference   spigan.reference.plain_iteration: fp32, everything requiring grad, nothing shared
+  fp32        the training step (spigan.objective) in float32
+  bf16        the training step under bf16 autocast
+  fp16        the training step under fp16 autocast with loss scaling (GPU only)
+  compiled    the bf16 training step with every network wrapped in torch.compile
+Reported per mode: iterations/s, images/s (source images through G per second), peak
+memory, FLOPs per iteration (torch.utils.flop_counter), the machine's GEMM peak in the
+mode's dtype (a square matmul timed in the same process), and model FLOP utilisation =
+FLOPs per iteration / seconds per iteration / GEMM peak. Inputs are random tensors of the
+config's crop size: this times the networks, not data loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def gemm_peak(dtype, device, n: int = 2048, repeats: int = 5) -> float:
+    import torch
+
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        (a @ b).sum().item()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best
+
+
+def worker(config: str, overrides: list[str], mode: str, iterations: int) -> dict:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from spigan.config import effective_weights, load_config
+    from spigan.objective import Weights, adaptation_step, discriminator_step
+    from spigan.reference import plain_iteration
+    from spigan.train import build_networks, build_optimizers, resolve_device
+
+    cfg = load_config(config, overrides + ["train.method=spigan"])
+    if cfg.train.threads > 0:
+        torch.set_num_threads(cfg.train.threads)
+    device = resolve_device(cfg.train.device)
+    torch.manual_seed(0)
+    nets = build_networks(cfg, device)
+    if mode == "compiled":
+        for name in ("generator", "discriminator", "task", "privileged", "perceptual"):
+            if getattr(nets, name) is not None:
+                setattr(nets, name, torch.compile(getattr(nets, name)))
+    optimizers = build_optimizers(nets, cfg)
+    w = effective_weights(cfg)
+    weights = Weights(w.adversarial, w.task, w.privileged, w.perceptual)
+    b, (h, wd) = cfg.train.batch_size, (cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size)
+    steps = cfg.train.generator_steps
+    g = torch.Generator().manual_seed(1)
+    batches = [{"image": (torch.rand(b, 3, h, wd, generator=g) * 2 - 1).to(device),
+                "labels": torch.randint(0, len(nets.task.score_fr.bias), (b, h, wd), generator=g).to(device),
+                "depth": (torch.rand(b, 1, h, wd, generator=g) * 80 + 1).to(device)} for _ in range(steps)]
+    x_r = (torch.rand(b, 3, h, wd, generator=g) * 2 - 1).to(device)
+    dtype = {"reference": None, "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16,
+             "compiled": torch.bfloat16}[mode]
+    scaler = torch.amp.GradScaler(device.type) if mode == "fp16" else None
+
+    def iteration():
+        if mode == "reference":
+            plain_iteration(nets, optimizers, weights, batches, x_r, cfg.loss.max_depth)
+            return
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"], batches[0]["image"],
+                               x_r, scaler=scaler)
+            for k, batch in enumerate(batches):
+                adaptation_step(nets, optimizers, weights, batch["image"], batch["labels"], batch["depth"], k == 0,
+                                cfg.loss.max_depth, scaler=scaler)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    iteration()  # warm-up (and compilation)
+    sync()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(iterations):
+        t = time.perf_counter()
+        iteration()
+        sync()
+        times.append(time.perf_counter() - t)
+    with FlopCounterMode(display=False) as counter:
+        iteration()
+    flops = counter.get_total_flops()
+    seconds = statistics.median(times)
+    peak = gemm_peak(dtype or torch.float32, device)
+    memory = (torch.cuda.max_memory_allocated() if device.type == "cuda"
+              else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return {"mode": mode, "seconds_per_iteration": seconds, "iterations_per_s": 1 / seconds,
+            "images_per_s": steps * b / seconds, "flops_per_iteration": flops, "gemm_peak_flops": peak,
+            "mfu": flops / seconds / peak, "peak_memory_bytes": memory, "times": times,
+            "device": str(device), "threads": torch.get_num_threads(), "batch": b, "crop": [h, wd]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config")
+    parser.add_argument("overrides", nargs="*", metavar="key=value")
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--modes", default="reference,fp32,bf16")
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print("RESULT " + json.dumps(worker(args.config, args.overrides, args.worker, args.iterations)))
+        return
+
+    results = []
+    for mode in args.modes.split(","):
+        cmd = [sys.executable, __file__, args.config, *args.overrides, "--iterations", str(args.iterations),
+               "--worker", mode]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+        line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+        if done.returncode != 0 or not line:
+            print(f"{mode}: failed\n{done.stderr[-2000:]}")
+            continue
+        results.append(json.loads(line[0][7:]))
+        r = results[-1]
+        print(f"{mode:10s} {r['iterations_per_s']:8.3f} it/s {r['images_per_s']:8.2f} img/s  "
+              f"{r['flops_per_iteration'] / 1e12:7.3f} TFLOP/it  peak GEMM {r['gemm_peak_flops'] / 1e9:7.1f} GFLOP/s  "
+              f"MFU {100 * r['mfu']:5.1f}%  memory {r['peak_memory_bytes'] / 2**30:6.2f} GiB", flush=True)
+    reference = next((r for r in results if r["mode"] == "reference"), None)
+    if reference:
+        for r in results:
+            r["speedup_vs_reference"] = reference["seconds_per_iteration"] / r["seconds_per_iteration"]
+        print("speed-up over the reference: " + ", ".join(f"{r['mode']} {r['speedup_vs_reference']:.2f}x"
+                                                         for r in results if r is not reference))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"config": args.config, "overrides": args.overrides, "machine": platform.processor()
+                       or platform.machine(), "results": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The plain SPIGAN iteration: the same mathematics as `objective` written the obvious
+way, in float32, with every network requiring gradients and nothing shared (G(x_s) is
+recomputed for every term, T and P see x_s and G(x_s) in separate passes, φ(x_s) builds a
+graph). Not used for training: it is the yardstick of `tests/test_reference.py` (same
+losses and parameters) and of `benchmarks/throughput.py` (how much the optimised step saves).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from spigan.losses import (adversarial_loss, cross_entropy, discriminator_loss, encode_depth, l1_depth,
+                           perceptual_loss)
+from spigan.objective import Networks, Weights
+
+
+def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: Weights,
+                    batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor, max_depth: float) -> list[dict]:
+    """One D step on (batches[0], x_r), then one adaptation step per source batch, the
+    first also updating T and P. Returns the loss terms of each step, as floats."""
+    G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
+    for net in (G, D, T, P, phi):
+        if net is not None:
+            net.requires_grad_(True)
+    logs = []
+
+    x_s = batches[0]["image"]
+    d_loss = discriminator_loss(D(x_r), D(G(x_s).detach()))
+    optimizers["discriminator"].zero_grad()
+    d_loss.backward()
+    optimizers["discriminator"].step()
+    logs.append({"discriminator": d_loss.item()})
+
+    for k, batch in enumerate(batches):
+        x_s, y_s, z_s = batch["image"], batch["labels"], batch["depth"]
+        z = encode_depth(z_s, max_depth)
+        adv = adversarial_loss(D(G(x_s)))
+        task = cross_entropy(T(x_s), y_s) + cross_entropy(T(G(x_s)), y_s)
+        priv = l1_depth(P(x_s), z) + l1_depth(P(G(x_s)), z) if P is not None else torch.zeros(())
+        perc = perceptual_loss(phi(x_s), phi(G(x_s))) if phi is not None else torch.zeros(())
+        total = w.adversarial * adv + w.task * task + w.privileged * priv + w.perceptual * perc
+        for opt in optimizers.values():
+            opt.zero_grad()
+        total.backward()
+        optimizers["generator"].step()
+        if k == 0:
+            optimizers["task"].step()
+            if "privileged" in optimizers:
+                optimizers["privileged"].step()
+        # The optimised step leaves out the x_s-only terms when T and P do not move (they
+        # give G no gradient), so only the first step's total is comparable.
+        logs.append({"adversarial": adv.item(), **({"total": total.item()} if k == 0 else {})})
+    return logs
