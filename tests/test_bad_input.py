@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from spigan.cli import main
-from spigan.data import io
 from spigan.data.export import export
 from spigan.train import load_checkpoint, train
 from test_train import tiny_config
@@ -133,7 +132,7 @@ CASES = [
      "expected an 8-bit single-channel label image"),
     ("synthia-label-8-bit", lambda w, t: _broken(w, t, "synthia", "GT/LABELS/*.png", _to_color),
      "expected SYNTHIA's 16-bit multi-channel label PNG"),
-    ("depth-not-16-bit", lambda w, t: _broken(w, t, "synthia", "Depth/Depth/*.png", _to_gray8),
+    ("depth-not-16-bit", lambda w, t: _broken(w, t, "synthia", "Depth/Depth/*.png", _to_gray),
      "expected a 16-bit depth PNG"),
     ("depth-channels-differ", lambda w, t: _broken(w, t, "synthia", "Depth/Depth/*.png", _depth_3ch),
      "multi-channel depth PNG whose channels differ"),
@@ -172,10 +171,6 @@ def _empty_camvid(tmp):
 
 
 def _to_gray(p):
-    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
-
-
-def _to_gray8(p):
     p.write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
 
 

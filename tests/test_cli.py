@@ -1,6 +1,5 @@
 """The `spigan` command line, run in process."""
 
-import numpy as np
 import cv2
 import pytest
 

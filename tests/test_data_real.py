@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from spigan.cli import main
 from spigan.data import io
 from spigan.data.check import check_dataset
 from spigan.data.export import export

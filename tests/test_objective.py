@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from spigan.config import Config, load_config
+from spigan.config import load_config
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
 from spigan.objective import Networks, Weights, adaptation_step, discriminator_step, supervised_step
 from spigan.train import build_networks

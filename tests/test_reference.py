@@ -1,6 +1,5 @@
 """The optimised SPIGAN iteration equals the plain one: same losses, same parameters."""
 
-import copy
 
 import torch
 

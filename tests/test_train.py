@@ -5,7 +5,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from spigan.cli import main
 from spigan.config import EarlyStoppingConfig, load_config

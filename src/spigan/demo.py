@@ -61,11 +61,7 @@ def results_table(results: dict[str, dict]) -> str:
 def figure_one(cfg: Config, out: Path, runs: dict[str, Path], examples: int = 4) -> Path:
     """Like the paper's Figure 1: simulator frame, G's adaptation, P's depth, then a photo
     frame with the segmentations of source-only and SPIGAN, and the ground truth."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from spigan.figures import draw_row, pyplot
     from spigan.models import FCN8s, ResnetGenerator
     from spigan.sim.preview import depth_to_rgb
 
@@ -89,6 +85,7 @@ def figure_one(cfg: Config, out: Path, runs: dict[str, Path], examples: int = 4)
 
     source = Samples(frame_source(cfg, "source", "val"), None, ("image",))
     target = Samples(frame_source(cfg, "target", "val"), None, ("image", "labels"))
+    plt = pyplot()
     titles = ["simulator frame x_s", "adapted G(x_s)", "P's depth of G(x_s)", "photo frame",
               "source-only T", "SPIGAN T", "ground truth"]
     fig, axes = plt.subplots(examples, len(titles), figsize=(2.6 * len(titles), 1.5 * examples + 0.4), squeeze=False)
@@ -106,13 +103,7 @@ def figure_one(cfg: Config, out: Path, runs: dict[str, Path], examples: int = 4)
         for name in ("source_only", "spigan"):
             panels.append(colorize(segment(task[name], sample["image"][None])[0].numpy().astype(np.uint8)))
         panels.append(colorize(sample["labels"].numpy().astype(np.uint8)))
-        for col, panel in enumerate(panels):
-            ax = axes[row, col]
-            ax.imshow(panel, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(titles[col], fontsize=9)
+        draw_row(axes, row, panels, titles, fontsize=9)
     fig.tight_layout()
     path = out / "figure1.png"
     fig.savefig(path, dpi=100)

@@ -14,6 +14,7 @@ import numpy as np
 from spigan.config import ADAPTED, METHODS, Config, config_from_dict
 from spigan.errors import SpiganError
 from spigan.evaluate import negative_transfer_ratio
+from spigan.figures import draw_row, pyplot
 
 
 @dataclass
@@ -147,20 +148,11 @@ def write_report(runs: list[Run], out: str | Path, oracle: bool = False, figures
 # ---------------------------------------------------------------------------------------
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, title: str = "") -> Path:
     """Loss curves like the paper's Figures 3 and 4: the task, perceptual and privileged
     terms; and the discriminator loss against the generator's adversarial loss, with the
     early-stopping iteration marked."""
-    plt = _plt()
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     its = [h["iteration"] for h in history]
@@ -245,7 +237,7 @@ def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[
     from spigan.data.ontology import ONTOLOGIES, colorize
     from spigan.inference import segment, to_numpy_image
 
-    plt = _plt()
+    plt = pyplot()
     device = torch.device("cpu")
     any_run = next(iter(first.values()))
     cfg = any_run.cfg
@@ -260,12 +252,7 @@ def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[
         fig, axes = plt.subplots(examples, len(cols), figsize=(3.2 * len(cols), 1.7 * examples + 0.4), squeeze=False)
         for i in range(examples):
             x = source[i]["image"][None]
-            panels = [to_numpy_image(x[0])] + [to_numpy_image(g(x)[0]) for g in generators.values()]
-            for j, panel in enumerate(panels):
-                axes[i, j].imshow(panel)
-                axes[i, j].axis("off")
-                if i == 0:
-                    axes[i, j].set_title(cols[j], fontsize=10)
+            draw_row(axes, i, [to_numpy_image(x[0])] + [to_numpy_image(g(x)[0]) for g in generators.values()], cols)
         fig.suptitle("Adapted source images (cf. Fig. 5-6)")
         fig.tight_layout()
         fig.savefig(folder / "adaptation.png", dpi=90)
@@ -287,11 +274,7 @@ def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[
             panels += [colorize(segment(t, sample["image"][None], size)[0].numpy().astype(np.uint8), palette)
                        for t in segmenters.values()]
             panels.append(colorize(sample["labels"].numpy().astype(np.uint8), palette))
-            for j, panel in enumerate(panels):
-                axes[i, j].imshow(panel, interpolation="nearest")
-                axes[i, j].axis("off")
-                if i == 0:
-                    axes[i, j].set_title(cols[j], fontsize=10)
+            draw_row(axes, i, panels, cols)
         handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in zip(names, palette)]
         fig.legend(handles=handles, loc="lower center", ncol=min(8, len(names)), fontsize=8, frameon=False)
         fig.suptitle("Target segmentations (cf. Fig. 7-8)")

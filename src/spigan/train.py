@@ -11,7 +11,6 @@ import os
 import random
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from spigan import distributed
+from spigan.atomic import write_atomically
 from spigan.config import (ADAPTED, Config, EarlyStoppingConfig, config_from_dict, effective_weights, save_config,
                            to_dict)
 from spigan.data.datasets import EndlessBatches, Samples, frame_source
@@ -195,22 +195,12 @@ class RunState:
 
 
 def write_atomic(path: Path, state: dict) -> None:
-    """torch.save through a temporary file, fsync and rename: a crash, a full disk or a
-    kill at any moment leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """torch.save, atomically: a crash, a full disk or a kill at any moment leaves the
+    previous file intact."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, lambda f: torch.save(state, f))
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise SpiganError(f"{path}: cannot write checkpoint ({e.strerror or e}); the previous one is intact") from e
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def keep_periodic(folder: Path, iteration: int, keep: int) -> None:

@@ -6,13 +6,12 @@ file and what is wrong with it. Writers are atomic (temporary file, fsync, renam
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from spigan.atomic import write_atomically
 from spigan.errors import SpiganError
 
 cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
@@ -99,20 +98,8 @@ def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
 
 
 def write_file_atomic(path: str | Path, data) -> None:
-    """Writes bytes (or a numpy buffer) to `path`: temporary file, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = np.asarray(data)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.tobytes())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Writes bytes (or a numpy buffer) to `path` atomically."""
+    write_atomically(path, lambda f: f.write(np.asarray(data).tobytes()))
 
 
 def resize(image: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:

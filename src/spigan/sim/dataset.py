@@ -9,13 +9,13 @@ moment leaves either the complete file or nothing under the final name.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from spigan.atomic import write_atomically
 from spigan.sim import render_frame
 from spigan.sim.geometry import Camera
 from spigan.sim.render import DOMAINS, Frame
@@ -86,16 +86,7 @@ class SimFrames:
 def _save_atomic(path: Path, frame: Frame) -> None:
     camera = np.array([frame.camera.x, frame.camera.y, frame.camera.z, frame.camera.yaw, frame.camera.pitch,
                        frame.camera.hfov])
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, rgb=frame.rgb, labels=frame.labels, depth=frame.depth, camera=camera)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: np.savez(f, rgb=frame.rgb, labels=frame.labels, depth=frame.depth, camera=camera))
 
 
 def _load(path: Path) -> Frame:

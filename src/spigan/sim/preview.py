@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from spigan.data.ontology import CLASSES_16, PALETTE_16, colorize
+from spigan.figures import draw_row, pyplot
 from spigan.sim import SKY_DEPTH, render_pair
 
 
@@ -20,25 +21,16 @@ def depth_to_rgb(depth: np.ndarray, far: float = SKY_DEPTH) -> np.ndarray:
 
 
 def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: int = 384, seed: int = 0) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+
+    plt = pyplot()
 
     columns = ("sim renderer", "photo renderer (same scene, same camera)", "labels (16 classes)",
                "depth (z-buffer, log scale)")
     fig, axes = plt.subplots(scenes, 4, figsize=(4 * width / 100, scenes * height / 100 + 1.2), squeeze=False)
     for row in range(scenes):
         sim, photo = render_pair(seed, row, height, width)
-        panels = (sim.rgb, photo.rgb, colorize(sim.labels), depth_to_rgb(sim.depth))
-        for col, panel in enumerate(panels):
-            ax = axes[row, col]
-            ax.imshow(panel, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(columns[col], fontsize=10)
+        draw_row(axes, row, (sim.rgb, photo.rgb, colorize(sim.labels), depth_to_rgb(sim.depth)), columns)
     handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in zip(CLASSES_16, PALETTE_16)]
     fig.legend(handles=handles, loc="lower center", ncol=8, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
