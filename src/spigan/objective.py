@@ -126,7 +126,9 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
     moving = ["generator"] + (["task", "privileged"] if update else [])
     skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite, scaler)
-    terms = {"adversarial": adv, "task_adapted": task_adapted, "perceptual": perc, "total": total, "skipped": skipped}
+    terms = {"adversarial": adv, "task_adapted": task_adapted, "total": total, "skipped": skipped}
+    if phi is not None:
+        terms["perceptual"] = perc
     if P is not None:
         terms["privileged_adapted"] = priv_adapted
     if update:
