@@ -8,6 +8,7 @@ Modes, each in its own process (so peak memory is its own):
   fp32        the training step (spigan.objective) in float32
   bf16        the training step under bf16 autocast
   fp16        the training step under fp16 autocast with loss scaling (GPU only)
+  bf16-cl     the bf16 training step with networks and inputs in channels_last memory format
   compiled    the bf16 training step with every network wrapped in torch.compile
 Reported per mode: iterations/s, images/s (source images through G per second), peak
 memory, FLOPs per iteration (torch.utils.flop_counter), the machine's GEMM peak in the
@@ -59,6 +60,11 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int) -> dic
     device = resolve_device(cfg.train.device)
     torch.manual_seed(0)
     nets = build_networks(cfg, device)
+    channels_last = mode == "bf16-cl"
+    if channels_last:
+        for name in ("generator", "discriminator", "task", "privileged", "perceptual"):
+            if getattr(nets, name) is not None:
+                getattr(nets, name).to(memory_format=torch.channels_last)
     if mode == "compiled":
         for name in ("generator", "discriminator", "task", "privileged", "perceptual"):
             if getattr(nets, name) is not None:
@@ -73,8 +79,12 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int) -> dic
                 "labels": torch.randint(0, len(nets.task.score_fr.bias), (b, h, wd), generator=g).to(device),
                 "depth": (torch.rand(b, 1, h, wd, generator=g) * 80 + 1).to(device)} for _ in range(steps)]
     x_r = (torch.rand(b, 3, h, wd, generator=g) * 2 - 1).to(device)
+    if channels_last:
+        x_r = x_r.contiguous(memory_format=torch.channels_last)
+        for batch in batches:
+            batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
     dtype = {"reference": None, "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16,
-             "compiled": torch.bfloat16}[mode]
+             "bf16-cl": torch.bfloat16, "compiled": torch.bfloat16}[mode]
     scaler = torch.amp.GradScaler(device.type) if mode == "fp16" else None
 
     def iteration():
