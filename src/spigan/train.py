@@ -64,7 +64,7 @@ def build_networks(cfg: Config, device: torch.device) -> Networks:
     return nets
 
 
-def pretrained_report(cfg: Config, nets: Networks) -> dict[str, bool]:
+def pretrained_report(nets: Networks) -> dict[str, bool]:
     """Which VGGs start from ImageNet weights (reported loudly in logs and results)."""
     report = {"task (VGG16)": nets.task.pretrained}
     if nets.privileged is not None:
@@ -400,7 +400,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     nets = build_networks(cfg, device)
     optimizers = build_optimizers(nets, cfg)
-    pretrained = pretrained_report(cfg, nets)
+    pretrained = pretrained_report(nets)
     if ctx.is_main:
         for name, ok in pretrained.items():
             if not ok:
