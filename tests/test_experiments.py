@@ -44,12 +44,13 @@ def test_config_runs_two_iterations(exports, tmp_path, name, target):
     assert len(scores["per_image_miou"]) == 3 and 0 <= scores["miou"] <= 1
 
 
-def test_paper_configs_keep_the_papers_values():
+def test_paper_configs_keep_the_papers_values(tmp_path):
+    roots = [f"data.source_root={tmp_path}", f"data.target_root={tmp_path}"]
     for name in ("synthia2cityscapes_16_320x640", "synthia2cityscapes_7", "synthia2vistas_7", "paper"):
-        cfg = load_config(CONFIGS / f"{name}.yaml")
+        cfg = load_config(CONFIGS / f"{name}.yaml", roots)
         assert (cfg.loss.adversarial, cfg.loss.task, cfg.loss.privileged, cfg.loss.perceptual) == (1, 0.5, 0.1, 0.33)
         assert cfg.data.size == (320, 640) and cfg.data.crop == (320, 320)
         assert cfg.model.generator_blocks == 9 and cfg.model.fcn_input_padding == 100
         assert not cfg.model.generator_skip and cfg.model.discriminator_layers == 3
-    big = load_config(CONFIGS / "synthia2cityscapes_16_512x1024.yaml")
+    big = load_config(CONFIGS / "synthia2cityscapes_16_512x1024.yaml", roots)
     assert big.data.size == (512, 1024) and big.data.crop == (400, 400)
