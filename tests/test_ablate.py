@@ -11,6 +11,7 @@ import yaml
 
 from spigan import train as train_module
 from spigan.ablate import ablate
+from spigan.cli import main
 from spigan.config import Config, to_dict
 from spigan.report import aggregate, load_runs
 from spigan.train import Interrupted
@@ -102,3 +103,9 @@ def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monke
     for name in figures:
         image = cv2.imread(str(tmp_path / "abl" / "figures" / name))
         assert image.shape[0] > 200 and image.shape[1] > 400 and image.std() > 20
+
+    # --methods reports a subset, reusing the finished runs
+    assert main(["ablate", str(config), *overrides, "--seeds", "1", "--out", str(tmp_path / "abl"), "--quiet",
+                 "--methods", "spigan", "source_only"]) == 0
+    report = json.loads((tmp_path / "abl" / "report.json").read_text())
+    assert set(report["default"]["methods"]) == {"source_only", "spigan"}

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from spigan.config import METHODS
 from spigan.errors import SpiganError
 
 
@@ -130,9 +131,11 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_ablate(args) -> None:
-    from spigan.ablate import ablate
+    from spigan.ablate import ABLATION, ablate
 
-    ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle, progress=not args.quiet)
+    ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle,
+           methods=tuple(m for m in ABLATION if m in args.methods) if args.methods else ABLATION,
+           progress=not args.quiet)
 
 
 def cmd_report(args) -> None:
@@ -186,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     ab.add_argument("config")
     ab.add_argument("overrides", nargs="*", metavar="key=value")
     ab.add_argument("--seeds", type=int, default=3)
+    ab.add_argument("--methods", nargs="+", choices=METHODS, default=None,
+                    help="a subset of the methods (default: all five)")
     ab.add_argument("--out", default="runs/ablation")
     ab.add_argument("--oracle", action="store_true",
                     help="also report the best checkpoint chosen with target labels (labelled ORACLE)")
