@@ -45,7 +45,27 @@ def gemm_peak(dtype, device, n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / best
 
 
-def worker(config: str, overrides: list[str], mode: str, iterations: int) -> dict:
+def top_ops(run, count: int = 8) -> list[dict]:
+    """The ops that take most of one call of `run`, by self time (torch.profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch_cuda_available() else [])
+    with profile(activities=activities) as prof:
+        run()
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    events.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
+    return [{"op": e.key, "calls": e.count, "self_ms": e.self_cpu_time_total / 1e3,
+             "share": e.self_cpu_time_total / total} for e in events[:count]]
+
+
+def torch_cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def worker(config: str, overrides: list[str], mode: str, iterations: int, profile: bool = False) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -119,7 +139,8 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int) -> dic
     peak = gemm_peak(dtype or torch.float32, device)
     memory = (torch.cuda.max_memory_allocated() if device.type == "cuda"
               else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return {"mode": mode, "seconds_per_iteration": seconds, "iterations_per_s": 1 / seconds,
+    profile_ops = top_ops(iteration) if profile else None
+    return {"mode": mode, "seconds_per_iteration": seconds, "top_ops": profile_ops, "iterations_per_s": 1 / seconds,
             "images_per_s": steps * b / seconds, "flops_per_iteration": flops, "gemm_peak_flops": peak,
             "mfu": flops / seconds / peak, "peak_memory_bytes": memory, "times": times,
             "device": str(device), "threads": torch.get_num_threads(), "batch": b, "crop": [h, wd]}
@@ -132,16 +153,18 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--modes", default="reference,fp32,bf16")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--profile", action="store_true", help="also list the ops that dominate each mode")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.config, args.overrides, args.worker, args.iterations)))
+        print("RESULT " + json.dumps(worker(args.config, args.overrides, args.worker, args.iterations,
+                                            args.profile)))
         return
 
     results = []
     for mode in args.modes.split(","):
         cmd = [sys.executable, __file__, args.config, *args.overrides, "--iterations", str(args.iterations),
-               "--worker", mode]
+               "--worker", mode] + (["--profile"] if args.profile else [])
         done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
         line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
         if done.returncode != 0 or not line:
@@ -152,6 +175,8 @@ def main() -> None:
         print(f"{mode:10s} {r['iterations_per_s']:8.3f} it/s {r['images_per_s']:8.2f} img/s  "
               f"{r['flops_per_iteration'] / 1e12:7.3f} TFLOP/it  peak GEMM {r['gemm_peak_flops'] / 1e9:7.1f} GFLOP/s  "
               f"MFU {100 * r['mfu']:5.1f}%  memory {r['peak_memory_bytes'] / 2**30:6.2f} GiB", flush=True)
+        for op in r["top_ops"] or []:
+            print(f"    {100 * op['share']:5.1f}%  {op['self_ms']:9.1f} ms  {op['calls']:5d} calls  {op['op']}")
     reference = next((r for r in results if r["mode"] == "reference"), None)
     if reference:
         for r in results:
