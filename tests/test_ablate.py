@@ -109,3 +109,10 @@ def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monke
                  "--methods", "spigan", "source_only"]) == 0
     report = json.loads((tmp_path / "abl" / "report.json").read_text())
     assert set(report["default"]["methods"]) == {"source_only", "spigan"}
+
+
+def test_figure_examples_are_spread_over_the_split():
+    from spigan.report import spread
+
+    assert spread(10, 4) == [0, 3, 6, 9]
+    assert spread(3, 3) == [0, 1, 2]

@@ -64,6 +64,16 @@ def test_same_seed_same_losses(tmp_path):
                {k: v for k, v in rb.items() if not k.startswith("time")}
 
 
+def test_channels_last_same_losses(tmp_path):
+    def losses(name, *extra):
+        train(tiny_config(tmp_path, "train.iterations=2", *extra), tmp_path / name, progress=False)
+        return [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+
+    for ra, rb in zip(losses("plain"), losses("cl", "train.channels_last=true")):
+        for key in ("discriminator", "adversarial", "task_source", "task_adapted", "perceptual", "total"):
+            assert rb[key] == pytest.approx(ra[key], rel=1e-4, abs=1e-5), key
+
+
 def test_source_only_run_and_cli_evaluate_and_predict(spigan_run, capsys):
     tmp, _ = spigan_run
     cfg = tiny_config(tmp, "train.method=source_only", "train.iterations=2")

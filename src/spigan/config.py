@@ -94,6 +94,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
     precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32) | fp16 (GPU, with loss scaling)
+    channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt

@@ -228,6 +228,12 @@ def _load_net(run: Run, which: str, device):
     return net.to(device).eval().requires_grad_(False) if isinstance(net, torch.nn.Module) else net
 
 
+def spread(length: int, count: int) -> list[int]:
+    """`count` indices spread evenly over a split: real splits are video sequences, where
+    neighbouring frames look alike."""
+    return [int(k) for k in np.linspace(0, length - 1, count).round()]
+
+
 def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[Path, tuple[int, int]]:
     """Figures 5-6 (source frames; adapted by no_pi; adapted by spigan) and Figures 7-8
     (target photos; segmentations of source_only, no_pi, spigan; ground truth)."""
@@ -250,8 +256,8 @@ def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[
         examples = min(examples, len(source))
         cols = ["source frame x_s"] + [f"G(x_s), {m}" for m in generators]
         fig, axes = plt.subplots(examples, len(cols), figsize=(3.2 * len(cols), 1.7 * examples + 0.4), squeeze=False)
-        for i in range(examples):
-            x = source[i]["image"][None]
+        for i, k in enumerate(spread(len(source), examples)):
+            x = source[k]["image"][None]
             draw_row(axes, i, [to_numpy_image(x[0])] + [to_numpy_image(g(x)[0]) for g in generators.values()], cols)
         fig.suptitle("Adapted source images (cf. Fig. 5-6)")
         fig.tight_layout()
@@ -267,8 +273,8 @@ def qualitative(first: dict[str, Run], folder: Path, examples: int = 4) -> dict[
         examples = min(examples, len(target))
         cols = ["target photo"] + [f"T, {m}" for m in segmenters] + ["ground truth"]
         fig, axes = plt.subplots(examples, len(cols), figsize=(2.8 * len(cols), 1.6 * examples + 1.0), squeeze=False)
-        for i in range(examples):
-            sample = target[i]
+        for i, k in enumerate(spread(len(target), examples)):
+            sample = target[k]
             size = tuple(sample["labels"].shape)
             panels = [to_numpy_image(sample["image"])]
             panels += [colorize(segment(t, sample["image"][None], size)[0].numpy().astype(np.uint8), palette)

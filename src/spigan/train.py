@@ -399,6 +399,10 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     method = t.method
 
     nets = build_networks(cfg, device)
+    if t.channels_last:  # same mathematics; faster convolutions on CPU (docs/PERFORMANCE.md)
+        for net in (nets.task, nets.generator, nets.discriminator, nets.privileged, nets.perceptual):
+            if net is not None:
+                net.to(memory_format=torch.channels_last)
     optimizers = build_optimizers(nets, cfg)
     pretrained = pretrained_report(nets)
     if ctx.is_main:
