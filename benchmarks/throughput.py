@@ -16,8 +16,8 @@ mode's dtype (the faster of a square matmul and a 1x1 convolution, timed in the 
 process), and model FLOP utilisation = FLOPs per iteration / seconds per iteration / GEMM
 peak. The reference does more work than the training step (weight gradients of frozen
 networks, a graph through φ(x_s), G(x_s) computed per term): its FLOP count includes that
-waste, so compare modes by time, and read MFU on the optimised modes. Inputs are random tensors of the
-config's crop size: this times the networks, not data loading.
+waste, so compare modes by time and read MFU on the optimised modes. Inputs are random
+tensors of the config's crop size: this times the networks, not data loading.
 """
 
 from __future__ import annotations
@@ -33,21 +33,15 @@ import sys
 import time
 
 
-def best_rate(run, flops: float, device, repeats: int = 5) -> float:
+def best_rate(run, flops: float, repeats: int = 5) -> float:
+    """FLOP/s of `run` (which returns a tensor), best of `repeats` after one warm-up;
+    `.item()` waits for the device."""
     best = float("inf")
     for _ in range(repeats + 1):
-        if device.type == "cuda":
-            torch_sync()
         t = time.perf_counter()
         run().sum().item()
         best = min(best, time.perf_counter() - t)
     return flops / best
-
-
-def torch_sync() -> None:
-    import torch
-
-    torch.cuda.synchronize()
 
 
 def gemm_peaks(dtype, device, n: int = 2048) -> dict:
@@ -62,16 +56,17 @@ def gemm_peaks(dtype, device, n: int = 2048) -> dict:
     b = torch.randn(n, n, device=device).to(dtype)
     x = torch.randn(1, n // 2, 64, 64, device=device).to(dtype)
     w = torch.randn(n // 2, n // 2, 1, 1, device=device).to(dtype)
-    matmul = best_rate(lambda: a @ b, 2 * n**3, device)
-    conv = best_rate(lambda: F.conv2d(x, w), 2 * (n // 2) ** 2 * 64 * 64, device)
+    matmul = best_rate(lambda: a @ b, 2 * n**3)
+    conv = best_rate(lambda: F.conv2d(x, w), 2 * (n // 2) ** 2 * 64 * 64)
     return {"matmul": matmul, "conv1x1": conv, "peak": max(matmul, conv)}
 
 
 def top_ops(run, count: int = 8) -> list[dict]:
     """The ops that take most of one call of `run`, by self time (torch.profiler)."""
+    import torch
     from torch.profiler import ProfilerActivity, profile
 
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch_cuda_available() else [])
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
     with profile(activities=activities) as prof:
         run()
     events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
@@ -79,12 +74,6 @@ def top_ops(run, count: int = 8) -> list[dict]:
     events.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
     return [{"op": e.key, "calls": e.count, "self_ms": e.self_cpu_time_total / 1e3,
              "share": e.self_cpu_time_total / total} for e in events[:count]]
-
-
-def torch_cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def worker(config: str, overrides: list[str], mode: str, iterations: int, profile: bool = False) -> dict:
@@ -163,9 +152,9 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
     memory = (torch.cuda.max_memory_allocated() if device.type == "cuda"
               else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     profile_ops = top_ops(iteration) if profile else None
-    return {"mode": mode, "seconds_per_iteration": seconds, "top_ops": profile_ops, "iterations_per_s": 1 / seconds,
-            "images_per_s": steps * b / seconds, "flops_per_iteration": flops, "gemm_peak_flops": peak, "gemm_peaks": peaks,
-            "mfu": flops / seconds / peak, "peak_memory_bytes": memory, "times": times,
+    return {"mode": mode, "seconds_per_iteration": seconds, "iterations_per_s": 1 / seconds,
+            "images_per_s": steps * b / seconds, "flops_per_iteration": flops, "gemm_peak_flops": peak,
+            "gemm_peaks": peaks, "top_ops": profile_ops, "mfu": flops / seconds / peak, "peak_memory_bytes": memory, "times": times,
             "device": str(device), "threads": torch.get_num_threads(), "batch": b, "crop": [h, wd]}
 
 
