@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from spigan import train as train_module
-from spigan.ablate import ablate
+from spigan.ablate import ablate, run_config
 from spigan.cli import main
-from spigan.config import Config, to_dict
+from spigan.config import Config, load_config, to_dict
+from spigan.errors import SpiganError
 from spigan.report import aggregate, load_runs
 from spigan.train import Interrupted
 from test_train import TINY
@@ -116,3 +117,20 @@ def test_figure_examples_are_spread_over_the_split():
 
     assert spread(10, 4) == [0, 3, 6, 9]
     assert spread(3, 3) == [0, 1, 2]
+
+
+def test_out_folder_of_another_configuration_is_refused(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    overrides = TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.iterations=1", "data.val_frames=2"]
+    saved = to_dict(run_config(load_config(config, overrides), "source_only", 0))
+    del saved["train"]["channels_last"]  # saved before that option existed: still the same configuration
+    (tmp_path / "abl" / "source_only-s0").mkdir(parents=True)
+    (tmp_path / "abl" / "source_only-s0" / "config.yaml").write_text(yaml.safe_dump(saved))
+    ablate(config, 1, tmp_path / "abl", overrides, methods=("source_only",), progress=False)
+
+    saved["train"]["lr"] = 0.5
+    (tmp_path / "other" / "source_only-s0").mkdir(parents=True)
+    (tmp_path / "other" / "source_only-s0" / "config.yaml").write_text(yaml.safe_dump(saved))
+    with pytest.raises(SpiganError, match="another configuration"):
+        ablate(config, 1, tmp_path / "other", overrides, methods=("source_only",), progress=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from spigan.config import Config, load_config, to_dict
+from spigan.config import Config, config_from_dict, load_config, to_dict
 from spigan.errors import SpiganError
 from spigan.report import load_runs, write_report
 
@@ -68,7 +68,9 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
         run_dir = out / f"{method}-s{seed}"
         head = f"[{k}/{len(plan)}] {method}, seed {seed}"
         saved = run_dir / "config.yaml"
-        if saved.exists() and yaml.safe_load(saved.read_text()) != to_dict(cfg):
+        # Compared through the config layer, so a run saved before a new option existed
+        # (and so without its key) still matches when the option keeps its default.
+        if saved.exists() and to_dict(config_from_dict(yaml.safe_load(saved.read_text()))) != to_dict(cfg):
             raise SpiganError(f"{run_dir}: holds a run of another configuration (use another --out)")
         if (run_dir / "results.json").exists():
             print(f"{head}: finished, skipped", flush=True)
