@@ -85,21 +85,16 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
     from spigan.reference import plain_iteration
     from spigan.train import build_networks, build_optimizers, resolve_device
 
-    cfg = load_config(config, overrides + ["train.method=spigan"])
+    channels_last = mode == "bf16-cl"
+    cfg = load_config(config, overrides + ["train.method=spigan", f"train.channels_last={str(channels_last).lower()}"])
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     device = resolve_device(cfg.train.device)
     torch.manual_seed(0)
-    nets = build_networks(cfg, device)
-    channels_last = mode == "bf16-cl"
-    if channels_last:
-        for name in ("generator", "discriminator", "task", "privileged", "perceptual"):
-            if getattr(nets, name) is not None:
-                getattr(nets, name).to(memory_format=torch.channels_last)
+    nets = build_networks(cfg, device)  # in channels_last for bf16-cl (train.channels_last)
     if mode == "compiled":
-        for name in ("generator", "discriminator", "task", "privileged", "perceptual"):
-            if getattr(nets, name) is not None:
-                setattr(nets, name, torch.compile(getattr(nets, name)))
+        for name, net in nets.present().items():
+            setattr(nets, name, torch.compile(net))
     optimizers = build_optimizers(nets, cfg)
     w = effective_weights(cfg)
     weights = Weights(w.adversarial, w.task, w.privileged, w.perceptual)

@@ -27,10 +27,14 @@ class Networks:
     privileged: nn.Module | None = None  # P
     perceptual: nn.Module | None = None  # φ (frozen)
 
-    def trainable(self) -> dict[str, nn.Module]:
+    def present(self) -> dict[str, nn.Module]:
+        """The networks this variant has, by name."""
         named = {"task": self.task, "generator": self.generator, "discriminator": self.discriminator,
-                 "privileged": self.privileged}
+                 "privileged": self.privileged, "perceptual": self.perceptual}
         return {k: v for k, v in named.items() if v is not None}
+
+    def trainable(self) -> dict[str, nn.Module]:
+        return {k: v for k, v in self.present().items() if k != "perceptual"}
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,10 @@ def build_networks(cfg: Config, device: torch.device) -> Networks:
             nets.privileged = FCN8s(1, m.fcn_width, m.fcn_fc_dim, m.vgg16_weights, m.fcn_input_padding, m.fcn_dropout)
         if w.perceptual > 0:
             nets.perceptual = PerceptualVGG19(m.perceptual_width, m.vgg19_weights)
-    for net in (nets.task, nets.generator, nets.discriminator, nets.privileged, nets.perceptual):
-        if net is not None:
-            net.to(device)
+    for net in nets.present().values():
+        net.to(device)
+        if cfg.train.channels_last:  # same mathematics; faster convolutions on CPU (docs/PERFORMANCE.md)
+            net.to(memory_format=torch.channels_last)
     return nets
 
 
@@ -399,10 +400,6 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     method = t.method
 
     nets = build_networks(cfg, device)
-    if t.channels_last:  # same mathematics; faster convolutions on CPU (docs/PERFORMANCE.md)
-        for net in (nets.task, nets.generator, nets.discriminator, nets.privileged, nets.perceptual):
-            if net is not None:
-                net.to(memory_format=torch.channels_last)
     optimizers = build_optimizers(nets, cfg)
     pretrained = pretrained_report(nets)
     if ctx.is_main:
