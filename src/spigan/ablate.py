@@ -62,6 +62,7 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
     if oracle:
         base = dataclasses.replace(base, train=dataclasses.replace(base.train, keep_checkpoints=10_000))
     out = Path(out)
+    methods = tuple(m for m in ABLATION if m in methods)  # Table 2's order, whatever order they came in
     plan = [(seed, method) for seed in range(seeds) for method in methods]
     for k, (seed, method) in enumerate(plan, 1):
         cfg = run_config(base, method, seed)

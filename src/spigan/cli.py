@@ -134,7 +134,7 @@ def cmd_ablate(args) -> None:
     from spigan.ablate import ABLATION, ablate
 
     ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle,
-           methods=tuple(m for m in ABLATION if m in args.methods) if args.methods else ABLATION,
+           methods=tuple(args.methods or ABLATION),
            progress=not args.quiet)
 
 
