@@ -209,23 +209,20 @@ def write_figures(runs: list[Run], folder: Path, examples: int = 4) -> dict[Path
 
 
 def _load_net(run: Run, which: str, device):
-    """A network of a run's default checkpoint (None if the run has none)."""
-    import torch
-
-    from spigan.models import FCN8s, ResnetGenerator
-    from spigan.train import load_checkpoint
+    """A network of a run's default checkpoint, frozen (None if the run has none)."""
+    from spigan.models import ResnetGenerator
+    from spigan.train import load_checkpoint, task_net_from_checkpoint
 
     state = load_checkpoint(run.path / "checkpoints" / f"{run.results['default']}.pt")
     if which not in state["networks"]:
         return None
-    m = run.cfg.model
     if which == "generator":
+        m = run.cfg.model
         net = ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip)
+        net.load_state_dict(state["networks"][which])
     else:
-        net = FCN8s(len(state["classes"]) if which == "task" else 1, m.fcn_width, m.fcn_fc_dim,
-                    input_padding=m.fcn_input_padding)
-    net.load_state_dict(state["networks"][which])
-    return net.to(device).eval().requires_grad_(False) if isinstance(net, torch.nn.Module) else net
+        net, _ = task_net_from_checkpoint(state, device, which)
+    return net.to(device).eval().requires_grad_(False)
 
 
 def spread(length: int, count: int) -> list[int]:
