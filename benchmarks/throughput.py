@@ -3,9 +3,13 @@ steps) against the plain reference iteration, from one run.
 
     python benchmarks/throughput.py CONFIG [key=value ...] [--iterations N] [--modes ...]
 
-Modes, each in its own process (so peak memory is its own):
+It first prints the CPU (model, PyTorch's kernel level, AVX512-BF16/AMX) and the precision
+`train.precision: auto` picks on it. Modes, each in its own process (so peak memory is its
+own); by default reference, fp32, fp32-cl, and bf16 and bf16-cl only where bf16 is native
+(on an AVX2-only CPU emulated bf16 is several times slower; ask for it with --modes):
   reference   spigan.reference.plain_iteration: fp32, everything requiring grad, nothing shared
   fp32        the training step (spigan.objective) in float32
+  fp32-cl     the fp32 training step with networks and inputs in channels_last memory format
   bf16        the training step under bf16 autocast
   fp16        the training step under fp16 autocast with loss scaling (GPU only)
   bf16-cl     the bf16 training step with networks and inputs in channels_last memory format
@@ -85,7 +89,7 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
     from spigan.reference import plain_iteration
     from spigan.train import build_networks, build_optimizers, resolve_device
 
-    channels_last = mode == "bf16-cl"
+    channels_last = mode.endswith("-cl")
     cfg = load_config(config, overrides + ["train.method=spigan", f"train.channels_last={str(channels_last).lower()}"])
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
@@ -109,7 +113,7 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
         x_r = x_r.contiguous(memory_format=torch.channels_last)
         for batch in batches:
             batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
-    dtype = {"reference": None, "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16,
+    dtype = {"reference": None, "fp32": None, "fp32-cl": None, "bf16": torch.bfloat16, "fp16": torch.float16,
              "bf16-cl": torch.bfloat16, "compiled": torch.bfloat16}[mode]
     scaler = torch.amp.GradScaler(device.type) if mode == "fp16" else None
 
@@ -158,7 +162,7 @@ def main() -> None:
     parser.add_argument("config")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--modes", default="reference,fp32,bf16")
+    parser.add_argument("--modes", help="comma-separated (default: the modes that make sense on this machine)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--profile", action="store_true", help="also list the ops that dominate each mode")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -168,8 +172,21 @@ def main() -> None:
                                             args.profile)))
         return
 
+    import torch
+
+    from spigan.hardware import choose_precision, cpu_info
+
+    cpu = cpu_info()
+    cuda = torch.cuda.is_available()
+    auto = choose_precision("auto", torch.device("cuda" if cuda else "cpu"))
+    native_bf16 = cpu.native_bf16 if not cuda else auto.used == "bf16"
+    print(f"CPU: {cpu.describe()}")
+    if cuda:
+        print(f"GPU: {torch.cuda.get_device_name()}")
+    print(f"train.precision=auto -> {auto.used} ({auto.reason})", flush=True)
+    modes = args.modes or ",".join(["reference", "fp32", "fp32-cl"] + (["bf16", "bf16-cl"] if native_bf16 else []))
     results = []
-    for mode in args.modes.split(","):
+    for mode in modes.split(","):
         cmd = [sys.executable, __file__, args.config, *args.overrides, "--iterations", str(args.iterations),
                "--worker", mode] + (["--profile"] if args.profile else [])
         done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
@@ -192,8 +209,9 @@ def main() -> None:
                                                          for r in results if r is not reference))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"config": args.config, "overrides": args.overrides, "machine": platform.processor()
-                       or platform.machine(), "results": results}, f, indent=2)
+            json.dump({"config": args.config, "overrides": args.overrides, "cpu": cpu.__dict__,
+                       "native_bf16": native_bf16, "auto_precision": auto.to_dict(), "machine": platform.machine(),
+                       "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monke
     monkeypatch.setattr(train_module, "run_iteration", real)
     resumed = []
     real_resume = train_module.resume_run
-    monkeypatch.setattr(train_module, "resume_run", lambda d, p=True: resumed.append(d.name) or real_resume(d, p))
+    monkeypatch.setattr(train_module, "resume_run",
+                        lambda d, p=True, **kw: resumed.append(d.name) or real_resume(d, p, **kw))
     tables = ablate(config, 1, tmp_path / "abl", overrides, progress=False)
     assert resumed == ["no_pi-s0"]
     for m, stamp in finished.items():
@@ -134,3 +135,29 @@ def test_out_folder_of_another_configuration_is_refused(tmp_path):
     (tmp_path / "other" / "source_only-s0" / "config.yaml").write_text(yaml.safe_dump(saved))
     with pytest.raises(SpiganError, match="another configuration"):
         ablate(config, 1, tmp_path / "other", overrides, methods=("source_only",), progress=False)
+
+
+def test_parallel_runs_equal_sequential_ones(tmp_path):
+    """--jobs 2 trains in two worker processes with one thread each: the same losses and
+    scores as one run after the other with one thread."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    overrides = TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.iterations=2", "data.val_frames=2",
+                        "train.threads=1"]
+    methods = ("source_only", "base")
+    ablate(config, 1, tmp_path / "seq", overrides, methods=methods, progress=False)
+    ablate(config, 1, tmp_path / "par", overrides[:-1], methods=methods, progress=False, jobs=2)
+    for m in methods:
+        seq, par = (json.loads((tmp_path / d / f"{m}-s0" / "results.json").read_text()) for d in ("seq", "par"))
+        assert par["threads"] == {"setting": 1, "min": 1, "max": 1}
+        assert par["checkpoints"]["last"]["miou"] == seq["checkpoints"]["last"]["miou"]
+        rows = [(tmp_path / d / f"{m}-s0" / "metrics.jsonl").read_text().splitlines() for d in ("seq", "par")]
+        strip = lambda line: {k: v for k, v in json.loads(line).items() if not k.startswith("time/")}  # noqa: E731
+        assert [strip(r) for r in rows[0]] == [strip(r) for r in rows[1]]
+
+
+def test_bad_ablation_counts_are_refused(tmp_path):
+    with pytest.raises(SpiganError, match="--seeds"):
+        ablate(tmp_path / "none.yaml", 0, tmp_path / "abl")
+    with pytest.raises(SpiganError, match="--jobs"):
+        ablate(tmp_path / "none.yaml", 1, tmp_path / "abl", jobs=0)

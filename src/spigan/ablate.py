@@ -54,35 +54,113 @@ def add_oracle(run_dir: Path) -> None:
     (run_dir / "results.json").write_text(json.dumps(results, indent=2))
 
 
-def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str] | None = None,
-           oracle: bool = False, methods: tuple[str, ...] = ABLATION, progress: bool = True) -> dict:
+# Relative cost of one iteration (CPU, the CPU configs): the longest runs start first when
+# several run at once, so that no long run is left alone at the end.
+COST = {"spigan": 1.0, "no_pi": 0.8, "base": 0.55, "target_only": 0.1, "source_only": 0.1}
+
+
+def _comparable(cfg: Config) -> dict:
+    """A run's configuration without the settings that do not change what it computes up to
+    the last bits (the thread count), so a run trained with other threads still matches."""
+    d = to_dict(cfg)
+    d["train"].pop("threads")
+    return d
+
+
+def _train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
+    """One run, trained or continued from its last checkpoint (also in a worker process)."""
     from spigan.train import resume_run, train
 
+    run_dir = Path(run_dir)
+    if (run_dir / "checkpoints" / "last.pt").exists():
+        resume_run(run_dir, progress, threads=config_from_dict(cfg_dict).train.threads)
+        return "resumed"
+    train(config_from_dict(cfg_dict), run_dir, progress)
+    return "trained"
+
+
+def _prepare_data(cfg: Config, progress: bool) -> None:
+    """Renders the simulator frames every run shares once, before parallel runs start."""
+    from spigan.data.datasets import frame_source
+
+    roles = [("source", "train"), ("source", "val"), ("target", "train"), ("target", "val")]
+    for role, split in roles:
+        frames = frame_source(cfg, role, split)
+        if hasattr(frames, "prepare"):
+            frames.prepare(progress)
+
+
+def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str] | None = None,
+           oracle: bool = False, methods: tuple[str, ...] = ABLATION, progress: bool = True, jobs: int = 1) -> dict:
+    """Trains every (seed, method) run not finished yet, `jobs` at a time, then reports.
+
+    With `jobs` > 1 each run gets a fixed share of the CPUs (train.threads = CPUs / jobs):
+    on a small CPU, two single-threaded runs side by side do more work per second than
+    one run on both cores (docs/PERFORMANCE.md)."""
+    import time
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from spigan.hardware import usable_cpus
+    from spigan.train import Interrupted
+
+    if seeds < 1:
+        raise SpiganError(f"--seeds: must be at least 1, got {seeds}")
+    if jobs < 1:
+        raise SpiganError(f"--jobs: must be at least 1, got {jobs}")
     base = load_config(config, overrides)
     if oracle:
         base = dataclasses.replace(base, train=dataclasses.replace(base.train, keep_checkpoints=10_000))
+    if jobs > 1 and base.train.threads == 0:
+        base = dataclasses.replace(base, train=dataclasses.replace(base.train, threads=max(1, usable_cpus() // jobs)))
     out = Path(out)
     methods = tuple(m for m in ABLATION if m in methods)  # Table 2's order, whatever order they came in
     plan = [(seed, method) for seed in range(seeds) for method in methods]
-    for k, (seed, method) in enumerate(plan, 1):
+    todo = []
+    for seed, method in plan:
         cfg = run_config(base, method, seed)
         run_dir = out / f"{method}-s{seed}"
-        head = f"[{k}/{len(plan)}] {method}, seed {seed}"
         saved = run_dir / "config.yaml"
         # Compared through the config layer, so a run saved before a new option existed
         # (and so without its key) still matches when the option keeps its default.
-        if saved.exists() and to_dict(config_from_dict(yaml.safe_load(saved.read_text()))) != to_dict(cfg):
+        if saved.exists() and _comparable(config_from_dict(yaml.safe_load(saved.read_text()))) != _comparable(cfg):
             raise SpiganError(f"{run_dir}: holds a run of another configuration (use another --out)")
         if (run_dir / "results.json").exists():
-            print(f"{head}: finished, skipped", flush=True)
-        elif (run_dir / "checkpoints" / "last.pt").exists():
-            print(f"{head}: resuming from its last checkpoint", flush=True)
-            resume_run(run_dir, progress)
+            print(f"{method}, seed {seed}: finished, skipped", flush=True)
         else:
-            print(f"{head}: training", flush=True)
-            train(cfg, run_dir, progress)
-        if oracle:
-            add_oracle(run_dir)
+            todo.append((cfg, run_dir))
+
+    tic = time.perf_counter()
+    if jobs == 1:
+        for k, (cfg, run_dir) in enumerate(todo, 1):
+            resuming = (run_dir / "checkpoints" / "last.pt").exists()
+            print(f"[{k}/{len(todo)}] {cfg.train.method}, seed {cfg.train.seed}: "
+                  f"{'resuming from its last checkpoint' if resuming else 'training'}", flush=True)
+            _train_or_resume(to_dict(cfg), str(run_dir), progress)
+            if oracle:
+                add_oracle(run_dir)
+    elif todo:
+        _prepare_data(base, progress)
+        todo.sort(key=lambda job: -COST[job[0].train.method])
+        print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        try:
+            futures = {pool.submit(_train_or_resume, to_dict(cfg), str(run_dir), False): (cfg, run_dir)
+                       for cfg, run_dir in todo}
+            for k, future in enumerate(as_completed(futures), 1):
+                cfg, run_dir = futures[future]
+                how = future.result()
+                print(f"[{k}/{len(todo)}] {cfg.train.method}, seed {cfg.train.seed}: {how}, "
+                      f"{(time.perf_counter() - tic) / 60:.1f} min since the start", flush=True)
+                if oracle:
+                    add_oracle(run_dir)
+        except (Interrupted, KeyboardInterrupt):
+            # Ctrl-C reaches the workers too: each saves a checkpoint before it stops.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise Interrupted("interrupted: the runs in progress saved a checkpoint; continue with the same "
+                              "`spigan ablate` command") from None
+        finally:
+            pool.shutdown(cancel_futures=True)
     runs = load_runs([out / f"{m}-s{s}" for s, m in plan])
     tables = write_report(runs, out, oracle=oracle)
     print((out / "report.md").read_text())

@@ -92,8 +92,13 @@ class TrainConfig:
     generator_steps: int = 5  # G steps per step of D, T and P (paper §4.1)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
-    threads: int = 0  # torch intra-op threads on CPU; 0 = torch's default
-    precision: str = "fp32"  # fp32 | bf16 (autocast; losses stay float32) | fp16 (GPU, with loss scaling)
+    # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
+    # logging interval (spigan.hardware.ThreadBudget); N > 0 = exactly N (bit-exact reruns).
+    threads: int = 0
+    # auto = bf16 where the hardware computes it natively (a GPU that supports it, a CPU with
+    # AVX512-BF16 or AMX), else fp32 | fp32 | bf16 (autocast; losses stay float32) | fp16
+    # (GPU, with loss scaling). See spigan.hardware.choose_precision.
+    precision: str = "auto"
     channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
     log_every: int = 10
     checkpoint_every: int = 500
@@ -140,8 +145,11 @@ class Config:
                 raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
             if name != "sim" and not getattr(self.data, f"{role}_root"):
                 raise SpiganError(f"data.{role}_root: required for the {name} dataset")
-        if self.train.precision not in ("fp32", "bf16", "fp16"):
-            raise SpiganError(f"train.precision: {self.train.precision!r} is not fp32, bf16 or fp16")
+        if self.train.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise SpiganError(f"train.precision: {self.train.precision!r} is not auto, fp32, bf16 or fp16")
+        if self.train.threads < 0:
+            raise SpiganError(f"train.threads: must be 0 (adapt to the machine's load) or a thread count, "
+                              f"got {self.train.threads}")
         if self.train.nonfinite not in ("stop", "skip"):
             raise SpiganError(f"train.nonfinite: {self.train.nonfinite!r} is not stop or skip")
         if self.train.device not in ("auto", "cpu", "cuda"):

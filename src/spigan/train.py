@@ -5,6 +5,7 @@ final evaluation of the early-stopping and last checkpoints on the target's vali
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from spigan.data.datasets import EndlessBatches, Samples, frame_source
 from spigan.data.ontology import ONTOLOGIES
 from spigan.errors import SpiganError
 from spigan.evaluate import negative_transfer_ratio, protocol_for
+from spigan.hardware import ThreadBudget, choose_precision
 from spigan.inference import evaluate_split
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
 from spigan.objective import Networks, Weights, adaptation_step, discriminator_step, supervised_step
@@ -386,13 +388,11 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     from tqdm import tqdm
 
     cfg.validate()
+    threads = ThreadBudget(cfg.train.threads)
     run_dir = Path(run_dir)
     t = cfg.train
-    if t.threads > 0:
-        torch.set_num_threads(t.threads)
     device = resolve_device(t.device)
-    if t.precision == "fp16" and device.type != "cuda":
-        raise SpiganError("train.precision: fp16 needs a GPU; on CPU use bf16 (or fp32)")
+    precision = choose_precision(t.precision, device)
     ctx = distributed.setup(device.type)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
@@ -403,6 +403,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     optimizers = build_optimizers(nets, cfg)
     pretrained = pretrained_report(nets)
     if ctx.is_main:
+        log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
+        if precision.warning:
+            log.warning(precision.warning)
         for name, ok in pretrained.items():
             if not ok:
                 log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
@@ -444,9 +447,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     for net in nets.trainable().values():
         net.train()
     skip = t.nonfinite == "skip"
-    amp_dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[t.precision]
+    amp_dtype = precision.autocast_dtype
     # fp16 needs loss scaling; a scaler per optimiser group would be finer, one suffices here.
-    scaler = torch.amp.GradScaler(device.type) if t.precision == "fp16" else None
+    scaler = torch.amp.GradScaler(device.type) if precision.used == "fp16" else None
 
     def save(name: str) -> None:
         _check_finite(state.pending, skip)  # never write weights that came from a non-finite loss
@@ -456,6 +459,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     bar = tqdm(total=t.iterations, initial=state.iteration, desc=f"{cfg.name} [{method}]",
                disable=not (progress and ctx.is_main), dynamic_ncols=True)
+    threads.start()
+    thread_counts = [threads.threads]
     tic, start = time.perf_counter(), state.iteration
     with _StopSignals() as signals:
         while state.iteration < t.iterations:
@@ -478,6 +483,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 state.pending.clear()
                 values = distributed.mean_across(values, ctx, device)
                 values["time/iterations_per_s"] = (iteration - start) / (time.perf_counter() - tic)
+                values["time/threads"] = threads.threads  # used in this interval
+                thread_counts.append(threads.update())
                 fired = method in ADAPTED and state.stopper.update(iteration, values["discriminator"],
                                                                    values["adversarial"])
                 if state.stopper.ema_discriminator is not None:
@@ -518,7 +525,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         results.update({
             "method": method, "iterations": state.iteration, "train_seconds": train_seconds,
             "early_stopping_iteration": state.stopper.fired_at, "imagenet_weights": pretrained,
-            "world_size": ctx.world_size,
+            "world_size": ctx.world_size, "precision": precision.to_dict(),
+            "threads": {"setting": t.threads, "min": min(thread_counts), "max": max(thread_counts)},
         })
         (run_dir / "results.json").write_text(json.dumps(results, indent=2))
         from spigan.report import plot_losses
@@ -530,11 +538,14 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     return results
 
 
-def resume_run(run_dir: str | Path, progress: bool = True) -> dict:
-    """Continues a run from its last checkpoint, with the configuration it was started with."""
+def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None = None) -> dict:
+    """Continues a run from its last checkpoint, with the configuration it was started with
+    (`threads`, if given, replaces train.threads: it changes no result beyond the last bits)."""
     run_dir = Path(run_dir)
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     cfg = config_from_dict(state["config"])
+    if threads is not None:
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=threads))
     return train(cfg, run_dir, progress, resume=state)
 
 

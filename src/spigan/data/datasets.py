@@ -59,7 +59,7 @@ class Samples(Dataset):
         frame = self.source[index]
         out = {}
         if "image" in self.keys:
-            out["image"] = torch.from_numpy(frame["image"]).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+            out["image"] = torch.from_numpy(frame["image"].astype(np.float32)).permute(2, 0, 1).div_(127.5).sub_(1.0)
         if "labels" in self.keys:
             out["labels"] = torch.from_numpy(frame["labels"].astype(np.int64))
         if "depth" in self.keys:

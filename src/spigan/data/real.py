@@ -51,16 +51,22 @@ def _table(mapping: dict[int, int], size: int) -> np.ndarray:
 
 
 class FileFrames:
-    """Frames read from files (see module docstring)."""
+    """Frames read from files (see module docstring).
+
+    Decoded, resized frames are kept in memory up to `memory_bytes` (first come, first
+    kept): decoding a 360x480 PNG pair costs more than a training step of a small model."""
 
     def __init__(self, layout: Layout, items: list[Item], ontology: str, size: tuple[int, int] | None,
-                 resize_labels: bool = True):
+                 resize_labels: bool = True, memory_bytes: int = 256 << 20):
         if ontology not in layout.to_ontology:
             raise SpiganError(f"{layout.name} has no mapping to the {ontology} ontology "
                               f"(available: {', '.join(layout.to_ontology)})")
         self.layout, self.items, self.ontology = layout, items, ontology
         self.size, self.resize_labels = size, resize_labels
         self.table = _table(layout.to_ontology[ontology], 1 << 16)
+        self.memory_bytes = memory_bytes
+        self._kept: dict[int, dict] = {}
+        self._kept_bytes = 0
 
     def __len__(self) -> int:
         return len(self.items)
@@ -75,6 +81,18 @@ class FileFrames:
         return raw
 
     def __getitem__(self, index: int) -> dict:
+        if index in self._kept:
+            return self._kept[index]
+        frame = self._read(index)
+        size = sum(a.nbytes for a in frame.values())
+        if self._kept_bytes + size <= self.memory_bytes:
+            for a in frame.values():
+                a.flags.writeable = False  # shared by every later access
+            self._kept[index] = frame
+            self._kept_bytes += size
+        return frame
+
+    def _read(self, index: int) -> dict:
         item = self.items[index]
         image = io.read_rgb(item.image)
         frame = {}
