@@ -84,10 +84,12 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from spigan.config import effective_weights, load_config
-    from spigan.objective import Weights, adaptation_step, discriminator_step
+    from spigan.build import build_networks, build_optimizers
+    from spigan.config import load_config
+    from spigan.hardware import resolve_device
+    from spigan.objective import adaptation_step, discriminator_step
     from spigan.reference import plain_iteration
-    from spigan.train import build_networks, build_optimizers, resolve_device
+    from spigan.variant import variant_of
 
     channels_last = mode.endswith("-cl")
     cfg = load_config(config, overrides + ["train.method=spigan", f"train.channels_last={str(channels_last).lower()}"])
@@ -100,8 +102,7 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
         for name, net in nets.present().items():
             setattr(nets, name, torch.compile(net))
     optimizers = build_optimizers(nets, cfg)
-    w = effective_weights(cfg)
-    weights = Weights(w.adversarial, w.task, w.privileged, w.perceptual)
+    weights = variant_of(cfg).weights
     b, (h, wd) = cfg.train.batch_size, (cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size)
     steps = cfg.train.generator_steps
     g = torch.Generator().manual_seed(1)

@@ -1,73 +1,27 @@
-"""The ablation: aggregation on hand-made results, resumability, and the figures."""
+"""The ablation: resumability, parallel runs, and the report and figures it writes."""
 
 import json
 import os
 import signal
 
 import cv2
-import numpy as np
 import pytest
 import yaml
 
+from spigan import ablate as ablate_module
 from spigan import train as train_module
 from spigan.ablate import ablate, run_config
 from spigan.cli import main
-from spigan.config import Config, load_config, to_dict
-from spigan.errors import SpiganError
-from spigan.report import aggregate, load_runs
-from spigan.train import Interrupted
-from test_train import TINY
+from spigan.config import load_config, to_dict
+from spigan.errors import Interrupted, SpiganError
+from spigan.hardware import usable_cpus
 
 
-def fake_run(folder, method, seed, miou, per_image, iou_a, default="last"):
-    folder.mkdir(parents=True)
-    cfg = to_dict(Config())
-    cfg["train"]["method"], cfg["train"]["seed"] = method, seed
-    (folder / "config.yaml").write_text(yaml.safe_dump(cfg))
-    scores = {"miou": miou, "iou": {"a": iou_a, "b": None}, "per_image_miou": per_image}
-    results = {"protocol": "toy", "default": default, "checkpoints": {"last": scores, default: scores},
-               "early_stopping_iteration": 40 if default == "early_stop" else None}
-    (folder / "results.json").write_text(json.dumps(results))
-    return folder
-
-
-def test_aggregation_by_hand(tmp_path):
-    runs = load_runs([
-        fake_run(tmp_path / "so0", "source_only", 0, 0.30, [0.5, 0.5, 0.2], 0.3),
-        fake_run(tmp_path / "so1", "source_only", 1, 0.20, [0.1, 0.1, 0.1], 0.2),
-        fake_run(tmp_path / "sp0", "spigan", 0, 0.40, [0.6, 0.4, None], 0.4, default="early_stop"),
-        fake_run(tmp_path / "sp1", "spigan", 1, 0.50, [0.0, 0.2, 0.3], 0.5, default="early_stop"),
-    ])
-    table = aggregate(runs, "default")
-    sp = table["methods"]["spigan"]
-    assert sp["miou"] == pytest.approx((0.45, 0.05))  # mean, population std over seeds
-    assert [s["seed"] for s in sp["seeds"]] == [0, 1] and sp["seeds"][0]["checkpoint"] == "early_stop"
-    # seed 0: image 1 lower (0.4 < 0.5), image 0 higher, image 2 n/a -> 1/2; seed 1: 1/3 lower (0.0 < 0.1)
-    assert sp["seeds"][0]["negative_transfer"] == pytest.approx(0.5)
-    assert sp["seeds"][1]["negative_transfer"] == pytest.approx(1 / 3)
-    assert sp["negative_transfer"][0] == pytest.approx((0.5 + 1 / 3) / 2)
-    assert table["methods"]["source_only"]["iou"]["a"] == pytest.approx((0.25, 0.05))
-    assert np.isnan(table["methods"]["source_only"]["iou"]["b"][0])  # n/a in every seed
-    assert "negative_transfer" not in table["methods"]["source_only"]
-
-
-def test_runs_with_different_protocols_are_refused(tmp_path):
-    a = fake_run(tmp_path / "a", "spigan", 0, 0.4, [0.4], 0.4)
-    b = fake_run(tmp_path / "b", "spigan", 1, 0.4, [0.4], 0.4)
-    results = json.loads((b / "results.json").read_text())
-    results["protocol"] = "other"
-    (b / "results.json").write_text(json.dumps(results))
-    from spigan.errors import SpiganError
-
-    with pytest.raises(SpiganError, match="different protocols"):
-        load_runs([a, b])
-
-
-def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monkeypatch, tiny):
     config = tmp_path / "tiny.yaml"
     config.write_text("name: tiny\n")
-    overrides = TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.iterations=2", "train.checkpoint_every=1",
-                        "train.log_every=1", "data.val_frames=4"]
+    overrides = tiny("train.iterations=2", "train.checkpoint_every=1", "train.log_every=1", "data.val_frames=4")[1]
     real = train_module.run_iteration
     calls = {"n": 0}
 
@@ -88,8 +42,8 @@ def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monke
 
     monkeypatch.setattr(train_module, "run_iteration", real)
     resumed = []
-    real_resume = train_module.resume_run
-    monkeypatch.setattr(train_module, "resume_run",
+    real_resume = ablate_module.resume_run
+    monkeypatch.setattr(ablate_module, "resume_run",
                         lambda d, p=True, **kw: resumed.append(d.name) or real_resume(d, p, **kw))
     tables = ablate(config, 1, tmp_path / "abl", overrides, progress=False)
     assert resumed == ["no_pi-s0"]
@@ -113,17 +67,10 @@ def test_killed_ablation_continues_without_redoing_finished_runs(tmp_path, monke
     assert set(report["default"]["methods"]) == {"source_only", "spigan"}
 
 
-def test_figure_examples_are_spread_over_the_split():
-    from spigan.report import spread
-
-    assert spread(10, 4) == [0, 3, 6, 9]
-    assert spread(3, 3) == [0, 1, 2]
-
-
-def test_out_folder_of_another_configuration_is_refused(tmp_path):
+def test_out_folder_of_another_configuration_is_refused(tmp_path, tiny):
     config = tmp_path / "tiny.yaml"
     config.write_text("name: tiny\n")
-    overrides = TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.iterations=1", "data.val_frames=2"]
+    overrides = tiny("train.iterations=1", "data.val_frames=2")[1]
     saved = to_dict(run_config(load_config(config, overrides), "source_only", 0))
     del saved["train"]["channels_last"]  # saved before that option existed: still the same configuration
     (tmp_path / "abl" / "source_only-s0").mkdir(parents=True)
@@ -137,19 +84,18 @@ def test_out_folder_of_another_configuration_is_refused(tmp_path):
         ablate(config, 1, tmp_path / "other", overrides, methods=("source_only",), progress=False)
 
 
-def test_parallel_runs_equal_sequential_ones(tmp_path):
-    """--jobs 2 trains in two worker processes with one thread each: the same losses and
-    scores as one run after the other with one thread."""
+def test_parallel_runs_equal_sequential_ones(tmp_path, tiny):
+    """--jobs 2 trains in two worker processes with one thread each (train.threads=0 gets
+    the CPUs / jobs): the same losses and scores as one run after the other with one thread."""
     config = tmp_path / "tiny.yaml"
     config.write_text("name: tiny\n")
-    overrides = TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.iterations=2", "data.val_frames=2",
-                        "train.threads=1"]
+    overrides = tiny("train.iterations=2", "data.val_frames=2")[1]
     methods = ("source_only", "base")
     ablate(config, 1, tmp_path / "seq", overrides, methods=methods, progress=False)
-    ablate(config, 1, tmp_path / "par", overrides[:-1], methods=methods, progress=False, jobs=2)
+    ablate(config, 1, tmp_path / "par", overrides + ["train.threads=0"], methods=methods, progress=False, jobs=2)
     for m in methods:
         seq, par = (json.loads((tmp_path / d / f"{m}-s0" / "results.json").read_text()) for d in ("seq", "par"))
-        assert par["threads"] == {"setting": 1, "min": 1, "max": 1}
+        assert par["threads"]["setting"] == max(1, usable_cpus() // 2)
         assert par["checkpoints"]["last"]["miou"] == seq["checkpoints"]["last"]["miou"]
         rows = [(tmp_path / d / f"{m}-s0" / "metrics.jsonl").read_text().splitlines() for d in ("seq", "par")]
         strip = lambda line: {k: v for k, v in json.loads(line).items() if not k.startswith("time/")}  # noqa: E731

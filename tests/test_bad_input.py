@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
+from spigan.checkpoint import load_checkpoint
 from spigan.cli import main
 from spigan.data.export import export
-from spigan.train import load_checkpoint, train
-from test_train import tiny_config
+from spigan.train import train
 
 
 class _CreatesFile:
@@ -29,10 +29,10 @@ class _CreatesFile:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, tiny):
     """A finished tiny run, good dataset folders, and a few files to break."""
     root = tmp_path_factory.mktemp("world")
-    cfg = tiny_config(root, "train.iterations=1")
+    cfg, _ = tiny("train.iterations=1")
     train(cfg, root / "run", progress=False)
     export("photo", 2, 16, 32, root / "camvid", split="val", layout="camvid", progress=False)
     export("photo", 2, 16, 32, root / "cityscapes", split="val", progress=False)

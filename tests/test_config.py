@@ -2,7 +2,7 @@
 
 import pytest
 
-from spigan.config import Config, config_from_dict, effective_weights, load_config, to_dict
+from spigan.config import Config, config_from_dict, load_config, to_dict
 from spigan.errors import SpiganError
 
 
@@ -42,10 +42,3 @@ def test_strict_errors_name_the_key(override, message):
 def test_round_trip():
     cfg = load_config(None, ["train.seed=3", "data.crop=[32,64]", "data.size=[64,128]"])
     assert config_from_dict(to_dict(cfg)) == cfg
-
-
-def test_method_switch_sets_the_weights():
-    assert effective_weights(load_config(None, ["train.method=no_pi"])).privileged == 0
-    base = effective_weights(load_config(None, ["train.method=base"]))
-    assert base.privileged == 0 and base.perceptual == 0
-    assert effective_weights(load_config(None, ["train.method=spigan"])).privileged == 0.1

@@ -25,18 +25,6 @@ def test_cross_entropy_ignores_void():
     assert losses.cross_entropy(logits, labels).item() == pytest.approx(-(math.log(0.5) + math.log(0.8)) / 2)
 
 
-def test_depth_encoding_and_l1():
-    depth = torch.tensor([0.5, 1.0, 655.35, 10.0, float("nan"), 0.0])
-    enc = losses.encode_depth(depth, 655.35)
-    assert enc[0].item() == 0.0 and enc[1].item() == 0.0  # clamped at 1 m
-    assert enc[2].item() == pytest.approx(1.0)
-    assert enc[3].item() == pytest.approx(math.log(10) / math.log(655.35))
-    assert enc[4].item() == -1 and enc[5].item() == -1  # invalid: skipped by the L1
-    pred = torch.tensor([0.5, 0.5, 0.5, 0.5, 9.0, 9.0])
-    expected = (0.5 + 0.5 + 0.5 + abs(0.5 - math.log(10) / math.log(655.35))) / 4
-    assert losses.l1_depth(pred, enc).item() == pytest.approx(expected)
-
-
 def test_perceptual_loss_sums_layer_means():
     a = [torch.zeros(1, 2, 2, 2), torch.zeros(1, 1, 1, 1)]
     b = [torch.ones(1, 2, 2, 2), torch.full((1, 1, 1, 1), 3.0)]

@@ -5,7 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, cast_primary, cast_shadows
+from spigan.sim.geometry import (
+    Box,
+    Camera,
+    Cylinder,
+    Ellipsoid,
+    Ground,
+    cast_primary,
+    cast_shadows,
+)
 
 
 def camera_looking_forward(hfov_deg=60.0, height=0.0) -> Camera:

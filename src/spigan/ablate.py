@@ -9,49 +9,56 @@ and figures) from the finished runs.
 from __future__ import annotations
 
 import dataclasses
-import json
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
 
 import torch
 import yaml
 
+from spigan.checkpoint import (
+    checkpoint_config,
+    load_checkpoint,
+    network_from_checkpoint,
+)
 from spigan.config import Config, config_from_dict, load_config, to_dict
-from spigan.errors import SpiganError
+from spigan.data.datasets import frame_source, validation_samples
+from spigan.errors import Interrupted, SpiganError
+from spigan.hardware import usable_cpus
+from spigan.inference import evaluate_split
+from spigan.ontology import protocol_for
 from spigan.report import load_runs, write_report
-
+from spigan.results import RunResult
+from spigan.train import resume_run, train
+from spigan.variant import variant_of, with_method
 
 # Table 2's rows, cheapest first; source_only comes first as every negative-transfer ratio needs it.
 ABLATION = ("source_only", "base", "no_pi", "spigan", "target_only")
 
 
 def run_config(base: Config, method: str, seed: int) -> Config:
-    return dataclasses.replace(base, name=f"{base.name}-{method}-s{seed}",
-                               train=dataclasses.replace(base.train, method=method, seed=seed))
+    return with_method(base, method, seed, name=f"{base.name}-{method}-s{seed}")
 
 
 def add_oracle(run_dir: Path) -> None:
     """Scores every kept checkpoint on the target validation labels and records the best
     as the `oracle` checkpoint: a model choice no unsupervised method could make."""
-    from spigan.evaluate import protocol_for
-    from spigan.inference import evaluate_split
-    from spigan.data.datasets import Samples, frame_source
-    from spigan.train import load_checkpoint, task_net_from_checkpoint
-
-    results = json.loads((run_dir / "results.json").read_text())
-    if "oracle" in results["checkpoints"]:
+    result = RunResult.load(run_dir / "results.json")
+    if "oracle" in result.checkpoints:
         return
-    best, best_iteration = None, None
-    samples = None
+    best, samples = None, None
     for path in sorted((run_dir / "checkpoints").glob("*.pt")):
         state = load_checkpoint(path)
-        net, cfg = task_net_from_checkpoint(state, torch.device("cpu"))
+        cfg = checkpoint_config(state)
         if samples is None:
-            samples = Samples(frame_source(cfg, "target", "val"), None, ("image", "labels"))
-        scores = evaluate_split(net, samples, protocol_for(cfg.data.ontology, cfg.data.protocol), torch.device("cpu"))
+            samples = validation_samples(cfg)
+        scores = evaluate_split(network_from_checkpoint(state, "task"), samples,
+                                protocol_for(cfg.data.ontology, cfg.data.protocol), torch.device("cpu"))
         if best is None or scores.miou > best.miou:
-            best, best_iteration = scores, state["iteration"]
-    results["checkpoints"]["oracle"] = {**best.to_dict(), "iteration": best_iteration}
-    (run_dir / "results.json").write_text(json.dumps(results, indent=2))
+            best = dataclasses.replace(scores, iteration=state["iteration"])
+    result.checkpoints["oracle"] = best
+    result.save(run_dir / "results.json")
 
 
 # Relative cost of one iteration (CPU, the CPU configs): the longest runs start first when
@@ -69,8 +76,6 @@ def _comparable(cfg: Config) -> dict:
 
 def _train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
     """One run, trained or continued from its last checkpoint (also in a worker process)."""
-    from spigan.train import resume_run, train
-
     run_dir = Path(run_dir)
     if (run_dir / "checkpoints" / "last.pt").exists():
         resume_run(run_dir, progress, threads=config_from_dict(cfg_dict).train.threads)
@@ -81,8 +86,6 @@ def _train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
 
 def _prepare_data(cfg: Config, progress: bool) -> None:
     """Renders the simulator frames every run shares once, before parallel runs start."""
-    from spigan.data.datasets import frame_source
-
     roles = [("source", "train"), ("source", "val"), ("target", "train"), ("target", "val")]
     for role, split in roles:
         frames = frame_source(cfg, role, split)
@@ -97,13 +100,6 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
     With `jobs` > 1 each run gets a fixed share of the CPUs (train.threads = CPUs / jobs):
     on a small CPU, two single-threaded runs side by side do more work per second than
     one run on both cores (docs/PERFORMANCE.md)."""
-    import time
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
-    from spigan.hardware import usable_cpus
-    from spigan.train import Interrupted
-
     if seeds < 1:
         raise SpiganError(f"--seeds: must be at least 1, got {seeds}")
     if jobs < 1:
@@ -134,14 +130,14 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
     if jobs == 1:
         for k, (cfg, run_dir) in enumerate(todo, 1):
             resuming = (run_dir / "checkpoints" / "last.pt").exists()
-            print(f"[{k}/{len(todo)}] {cfg.train.method}, seed {cfg.train.seed}: "
+            print(f"[{k}/{len(todo)}] {variant_of(cfg).method}, seed {cfg.train.seed}: "
                   f"{'resuming from its last checkpoint' if resuming else 'training'}", flush=True)
             _train_or_resume(to_dict(cfg), str(run_dir), progress)
             if oracle:
                 add_oracle(run_dir)
     elif todo:
         _prepare_data(base, progress)
-        todo.sort(key=lambda job: -COST[job[0].train.method])
+        todo.sort(key=lambda job: -COST[variant_of(job[0]).method])
         print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
         try:
@@ -150,7 +146,7 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
             for k, future in enumerate(as_completed(futures), 1):
                 cfg, run_dir = futures[future]
                 how = future.result()
-                print(f"[{k}/{len(todo)}] {cfg.train.method}, seed {cfg.train.seed}: {how}, "
+                print(f"[{k}/{len(todo)}] {variant_of(cfg).method}, seed {cfg.train.seed}: {how}, "
                       f"{(time.perf_counter() - tic) / 60:.1f} min since the start", flush=True)
                 if oracle:
                     add_oracle(run_dir)

@@ -23,3 +23,27 @@ def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> Non
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomically(path: str | Path, data) -> None:
+    """Writes bytes (or a numpy buffer) to `path` atomically."""
+    import numpy as np
+
+    payload = data if isinstance(data, bytes) else np.asarray(data).tobytes()
+    write_atomically(path, lambda f: f.write(payload))
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Writes UTF-8 text to `path` atomically."""
+    write_atomically(path, lambda f: f.write(text.encode()))
+
+
+def copy_atomically(src: str | Path, dst: str | Path) -> None:
+    """Copies `src` to `dst` atomically."""
+    import shutil
+
+    def copy(f: BinaryIO) -> None:
+        with open(src, "rb") as source:
+            shutil.copyfileobj(source, f)
+
+    write_atomically(dst, copy)

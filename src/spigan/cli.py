@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
-from spigan.config import METHODS
 from spigan.errors import SpiganError
+from spigan.ontology import DATASETS, REAL_DATASETS
+from spigan.variant import METHODS
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -22,7 +24,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_sim_preview(args) -> None:
-    from spigan.sim.preview import save_preview
+    from spigan.figures import save_preview
 
     h, w = args.size
     path = save_preview(args.out, scenes=args.scenes, height=h, width=w, seed=args.seed)
@@ -77,30 +79,12 @@ def cmd_train(args) -> None:
             raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
                               f"--out, or remove it)")
         results = train(cfg, run_dir, progress=not args.quiet)
-        cfg_name, method = cfg.name, cfg.train.method
+        cfg_name, method = cfg.name, results.get("method")
     if not results:  # not the main process of a distributed run
         return
     scores = results["checkpoints"][results["default"]]
     print(f"{cfg_name} [{method}]: mIoU {100 * scores['miou']:.1f} ({results['protocol']}, "
           f"{results['default']} checkpoint) -> {run_dir}")
-
-
-def _evaluation_samples(cfg, args):
-    from spigan.data.datasets import Samples, SimSource
-    from spigan.data.real import real_frames
-    from spigan.sim.dataset import SimFrames, default_cache_dir
-
-    if args.dataset == "sim":
-        data = cfg.data
-        cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
-        frames = SimFrames(args.domain, args.split, args.frames or data.val_frames, *data.size, seed=data.sim_seed,
-                           cache_dir=cache)
-        return Samples(SimSource(frames, data.ontology), None, ("image", "labels"))
-    if not args.root:
-        raise SpiganError(f"--root: required for --dataset {args.dataset}")
-    frames = real_frames(args.dataset, args.root, args.split, cfg.data.ontology, cfg.data.size, labels=True,
-                         resize_labels=False)
-    return Samples(frames, None, ("image", "labels"))
 
 
 def cmd_evaluate(args) -> None:
@@ -109,21 +93,29 @@ def cmd_evaluate(args) -> None:
     import numpy as np
     import torch
 
-    from spigan.evaluate import format_scores, negative_transfer_ratio, protocol_for
+    from spigan.checkpoint import (
+        checkpoint_config,
+        load_checkpoint,
+        network_from_checkpoint,
+    )
+    from spigan.data.datasets import evaluation_samples
+    from spigan.evaluate import format_scores, negative_transfer
     from spigan.inference import evaluate_split
-    from spigan.train import load_checkpoint, task_net_from_checkpoint
+    from spigan.ontology import protocol_for
 
     device = torch.device("cpu")
-    net, cfg = task_net_from_checkpoint(load_checkpoint(args.checkpoint), device)
+    state = load_checkpoint(args.checkpoint)
+    cfg = checkpoint_config(state)
+    net = network_from_checkpoint(state, "task", device)
     protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
-    samples = _evaluation_samples(cfg, args)
+    samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
     print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}"))
     out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, **scores.to_dict()}
     if args.baseline:
-        base_net, _ = task_net_from_checkpoint(load_checkpoint(args.baseline), device)
+        base_net = network_from_checkpoint(load_checkpoint(args.baseline), "task", device)
         base = evaluate_split(base_net, samples, protocol, device, progress=True)
-        ratio = negative_transfer_ratio(scores.per_image_miou, base.per_image_miou)
+        ratio = negative_transfer(scores, base)
         print(f"  baseline {args.baseline}: mIoU {100 * base.miou:.1f}; negative-transfer ratio {ratio:.2f}")
         out.update({"baseline": str(args.baseline), "baseline_miou": base.miou, "negative_transfer": ratio})
     if args.json:
@@ -174,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="per-class IoU and mIoU of a checkpoint's task network")
     ev.add_argument("checkpoint")
-    ev.add_argument("--dataset", default="sim", help="sim | synthia | cityscapes | vistas | camvid")
+    ev.add_argument("--dataset", default="sim", help=" | ".join(DATASETS))
     ev.add_argument("--root", help="dataset root (real datasets)")
     ev.add_argument("--split", default="val")
     ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
@@ -225,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True)
     exp.add_argument("--split", default="train", choices=("train", "val", "test"))
     exp.add_argument("--seed", type=int, default=0)
-    exp.add_argument("--layout", choices=("synthia", "cityscapes", "vistas", "camvid"),
+    exp.add_argument("--layout", choices=REAL_DATASETS,
                      help="default: synthia for sim, cityscapes for photo")
     exp.add_argument("--quiet", action="store_true")
     exp.set_defaults(func=cmd_sim_export)
@@ -233,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="dataset tools")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     check = data_sub.add_parser("check", help="read every file of a split; report sizes, classes, depth, problems")
-    check.add_argument("--dataset", required=True, choices=("synthia", "cityscapes", "vistas", "camvid"))
+    check.add_argument("--dataset", required=True, choices=REAL_DATASETS)
     check.add_argument("--root", required=True)
     check.add_argument("--split", default="train")
     check.add_argument("--json", help="also write the report to this file")
@@ -242,13 +234,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    import logging
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (main() may run many times in
+    one process, under stream redirection)."""
 
-    from spigan.train import Interrupted
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    from spigan.errors import Interrupted
 
     # Decisions a run makes on its own (precision, threads) and its warnings, one line each.
-    logging.basicConfig(level=logging.INFO, format="spigan: %(message)s")
+    log = logging.getLogger("spigan")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("spigan: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     parser = build_parser()
     # key=value overrides may come after options (`train cfg.yaml --out d train.seed=1`),
     # which argparse alone leaves unrecognised.

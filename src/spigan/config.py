@@ -12,9 +12,8 @@ from pathlib import Path
 import yaml
 
 from spigan.errors import SpiganError
-
-METHODS = ("spigan", "no_pi", "base", "source_only", "target_only")
-ADAPTED = ("spigan", "no_pi", "base")
+from spigan.ontology import datasets_for, protocol_for
+from spigan.variant import variant_of
 
 
 @dataclass
@@ -83,7 +82,7 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only
+    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only (spigan.variant)
     iterations: int = 20000
     batch_size: int = 1
     lr: float = 2e-4  # Adam, all networks (paper §4.1)
@@ -137,9 +136,9 @@ class Config:
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
 
     def validate(self) -> "Config":
-        if self.train.method not in METHODS:
-            raise SpiganError(f"train.method: {self.train.method!r} is not one of {', '.join(METHODS)}")
-        for role, names in (("source", ("sim", "synthia")), ("target", ("sim", "cityscapes", "vistas", "camvid"))):
+        variant_of(self)  # a known method
+        for role in ("source", "target"):
+            names = datasets_for(role)
             name = getattr(self.data, role)
             if name not in names:
                 raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
@@ -157,24 +156,12 @@ class Config:
         for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):
             if getattr(self.train, key) < 1:
                 raise SpiganError(f"train.{key}: must be at least 1, got {getattr(self.train, key)}")
-        from spigan.evaluate import protocol_for  # late: evaluate imports nothing from here
-
         protocol_for(self.data.ontology, self.data.protocol)
         h, w = self.data.size
         ch, cw = self.data.crop
         if h % 4 or w % 4 or (ch, cw) != (0, 0) and (ch % 4 or cw % 4 or ch > h or cw > w):
             raise SpiganError(f"data.size {h}x{w} / data.crop {ch}x{cw}: need multiples of 4, crop within size")
         return self
-
-
-def effective_weights(cfg: Config) -> LossConfig:
-    """The method switch decides which terms exist: `no_pi` sets γ = 0, `base` γ = δ = 0."""
-    w = dataclasses.replace(cfg.loss)
-    if cfg.train.method in ("no_pi", "base"):
-        w.privileged = 0.0
-    if cfg.train.method == "base":
-        w.perceptual = 0.0
-    return w
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,20 +7,17 @@ the paper's Figure 1.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from spigan.config import Config, load_config
-from spigan.data.datasets import Samples, frame_source
-from spigan.data.ontology import colorize
-from spigan.inference import segment, to_numpy_image
-from spigan.train import load_checkpoint, negative_transfer, train
+from spigan.evaluate import negative_transfer
+from spigan.figures import figure_one
+from spigan.results import FinishedRun, RunResult, load_run
+from spigan.train import train
+from spigan.variant import with_method
 
 DEMO_METHODS = ("source_only", "spigan")
 
@@ -29,21 +26,20 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("spigan") / "configs" / "demo.yaml"))
 
 
-def run_method(cfg: Config, method: str, out: Path, progress: bool) -> dict:
+def run_method(cfg: Config, method: str, out: Path, progress: bool) -> FinishedRun:
     """Trains one method into out/method, or reuses a finished run there."""
     run_dir = out / method
-    done = run_dir / "results.json"
-    if done.exists():
+    if (run_dir / "results.json").exists():
         print(f"[{method}] reusing the finished run in {run_dir}")
-        return json.loads(done.read_text())
-    run_cfg = dataclasses.replace(cfg, name=f"demo-{method}", train=dataclasses.replace(cfg.train, method=method))
-    return train(run_cfg, run_dir, progress=progress)
+    else:
+        train(with_method(cfg, method, name=f"demo-{method}"), run_dir, progress=progress)
+    return load_run(run_dir)
 
 
-def results_table(results: dict[str, dict]) -> str:
+def results_table(results: dict[str, RunResult]) -> str:
     """Markdown table: one row per class, one column per method, then mIoU and negative transfer."""
     methods = list(results)
-    default = {m: results[m]["checkpoints"][results[m]["default"]] for m in methods}
+    default = {m: results[m].scores().to_dict() for m in methods}
     classes = list(default[methods[0]]["iou"])
     fmt = lambda v: "n/a" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = [f"| class | {' | '.join(methods)} |", "|---" * (len(methods) + 1) + "|"]
@@ -51,69 +47,11 @@ def results_table(results: dict[str, dict]) -> str:
         lines.append(f"| {c} | {' | '.join(fmt(default[m]['iou'][c]) for m in methods)} |")
     lines.append(f"| **mIoU** | {' | '.join('**' + fmt(default[m]['miou']) + '**' for m in methods)} |")
     if "source_only" in results:
-        nt = [("-" if m == "source_only" else f"{negative_transfer(results[m], results['source_only']):.2f}")
+        baseline = results["source_only"].scores()
+        nt = [("-" if m == "source_only" else f"{negative_transfer(results[m].scores(), baseline):.2f}")
               for m in methods]
         lines.append(f"| negative transfer | {' | '.join(nt)} |")
     return "\n".join(lines)
-
-
-@torch.no_grad()
-def figure_one(cfg: Config, out: Path, runs: dict[str, Path], examples: int = 4) -> Path:
-    """Like the paper's Figure 1: simulator frame, G's adaptation, P's depth, then a photo
-    frame with the segmentations of source-only and SPIGAN, and the ground truth."""
-    from spigan.figures import draw_row, pyplot
-    from spigan.models import FCN8s, ResnetGenerator
-    from spigan.sim.preview import depth_to_rgb
-
-    m = cfg.model
-    spigan_state = load_checkpoint(runs["spigan"] / "checkpoints" / _default_checkpoint(runs["spigan"]))
-    G = ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip)
-    G.load_state_dict(spigan_state["networks"]["generator"])
-    nets = {"spigan": spigan_state}
-    nets["source_only"] = load_checkpoint(runs["source_only"] / "checkpoints" / _default_checkpoint(runs["source_only"]))
-    task = {}
-    for name, state in nets.items():
-        task[name] = FCN8s(len(state["classes"]), m.fcn_width, m.fcn_fc_dim, input_padding=m.fcn_input_padding)
-        task[name].load_state_dict(state["networks"]["task"])
-        task[name].eval()
-    P = None
-    if "privileged" in spigan_state["networks"]:
-        P = FCN8s(1, m.fcn_width, m.fcn_fc_dim, input_padding=m.fcn_input_padding)
-        P.load_state_dict(spigan_state["networks"]["privileged"])
-        P.eval()
-    G.eval()
-
-    source = Samples(frame_source(cfg, "source", "val"), None, ("image",))
-    target = Samples(frame_source(cfg, "target", "val"), None, ("image", "labels"))
-    plt = pyplot()
-    titles = ["simulator frame x_s", "adapted G(x_s)", "P's depth of G(x_s)", "photo frame",
-              "source-only T", "SPIGAN T", "ground truth"]
-    fig, axes = plt.subplots(examples, len(titles), figsize=(2.6 * len(titles), 1.5 * examples + 0.4), squeeze=False)
-    for row in range(examples):
-        x_s = source[row]["image"][None]
-        x_f = G(x_s)
-        panels = [to_numpy_image(x_s[0]), to_numpy_image(x_f[0])]
-        if P is not None:
-            log_depth = P(x_f)[0, 0].clamp(0, 1).numpy()  # the encoded target: log(z) / log(max)
-            panels.append(depth_to_rgb(np.exp(log_depth * np.log(cfg.loss.max_depth))))
-        else:
-            panels.append(np.zeros_like(panels[0]))
-        sample = target[row]
-        panels.append(to_numpy_image(sample["image"]))
-        for name in ("source_only", "spigan"):
-            panels.append(colorize(segment(task[name], sample["image"][None])[0].numpy().astype(np.uint8)))
-        panels.append(colorize(sample["labels"].numpy().astype(np.uint8)))
-        draw_row(axes, row, panels, titles, fontsize=9)
-    fig.tight_layout()
-    path = out / "figure1.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def _default_checkpoint(run_dir: Path) -> str:
-    results = json.loads((run_dir / "results.json").read_text())
-    return f"{results['default']}.pt"
 
 
 def run_demo(out: str | Path, overrides: list[str] | None = None, progress: bool = True) -> dict:
@@ -121,20 +59,21 @@ def run_demo(out: str | Path, overrides: list[str] | None = None, progress: bool
     out.mkdir(parents=True, exist_ok=True)
     cfg = load_config(demo_config_path(), overrides)
     tic = time.perf_counter()
-    results = {m: run_method(cfg, m, out, progress) for m in DEMO_METHODS}
+    runs = {m: run_method(cfg, m, out, progress) for m in DEMO_METHODS}
+    results = {m: r.result for m, r in runs.items()}
     table = results_table(results)
     elapsed = time.perf_counter() - tic
-    fig = figure_one(cfg, out, {m: out / m for m in DEMO_METHODS})
-    protocol = results["spigan"]["protocol"]
-    miou = {m: results[m]["checkpoints"][results[m]["default"]]["miou"] for m in DEMO_METHODS}
+    fig = figure_one(cfg, out / "figure1.png", runs["spigan"], runs["source_only"])
+    protocol = results["spigan"].protocol
+    miou = {m: results[m].scores().miou for m in DEMO_METHODS}
     summary = {
         "protocol": protocol,
         "miou": miou,
         "gain": miou["spigan"] - miou["source_only"],
-        "negative_transfer": negative_transfer(results["spigan"], results["source_only"]),
-        "early_stopping_iteration": results["spigan"]["early_stopping_iteration"],
+        "negative_transfer": negative_transfer(results["spigan"].scores(), results["source_only"].scores()),
+        "early_stopping_iteration": results["spigan"].early_stopping_iteration,
         "seconds": elapsed,
-        "imagenet_weights": results["spigan"]["imagenet_weights"],
+        "imagenet_weights": results["spigan"].imagenet_weights,
     }
     text = (f"# spigan demo: {cfg.data.target_frames} unlabelled photo frames, scored on {cfg.data.val_frames} "
             f"held-out photo frames [{protocol}]\n\n{table}\n\n"

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from spigan.errors import SpiganError
+from spigan.objective import Networks
+
 
 @dataclass(frozen=True)
 class Context:
@@ -62,8 +65,6 @@ def check_identical(modules: dict, ctx: Context, device: torch.device) -> None:
     """Raises if the ranks' parameters differ (they must, after DDP's synchronised updates)."""
     if not ctx.enabled:
         return
-    from spigan.errors import SpiganError
-
     sums = torch.stack([torch.stack([p.detach().double().sum() for p in m.parameters()]).sum()
                         for m in modules.values()]).to(device)
     gathered = [torch.zeros_like(sums) for _ in range(ctx.world_size)]
@@ -80,3 +81,23 @@ def barrier(ctx: Context) -> None:
 def teardown(ctx: Context) -> None:
     if ctx.enabled and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def step_networks(nets: Networks, ctx: Context, device: torch.device) -> dict[str, Networks]:
+    """Per kind of step, which module to call for each network: DDP wrappers for those the
+    step trains (one forward, one backward each), plain modules for the frozen ones."""
+    if not ctx.enabled:
+        return {"supervised": nets, "discriminator": nets, "all": nets, "generator": nets}
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [device.index] if device.type == "cuda" else None
+    wrapped = {name: DDP(net, device_ids=ids) for name, net in nets.trainable().items()}
+    w = lambda name: wrapped.get(name)  # noqa: E731
+    return {
+        "supervised": Networks(task=w("task")),
+        "discriminator": Networks(task=nets.task, generator=nets.generator, discriminator=w("discriminator")),
+        "all": Networks(task=w("task"), generator=w("generator"), discriminator=nets.discriminator,
+                        privileged=w("privileged"), perceptual=nets.perceptual),
+        "generator": Networks(task=nets.task, generator=w("generator"), discriminator=nets.discriminator,
+                              privileged=nets.privileged, perceptual=nets.perceptual),
+    }

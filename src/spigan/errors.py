@@ -3,3 +3,7 @@
 
 class SpiganError(Exception):
     """Bad input or an unrecoverable fault, reported as one line without a traceback."""
+
+
+class Interrupted(Exception):
+    """Training stopped by SIGINT or SIGTERM after saving a checkpoint (exit code 130)."""

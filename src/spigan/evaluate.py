@@ -12,55 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spigan.data.ontology import CATEGORIES_7, CLASSES_13, CLASSES_16, IGNORE, ONTOLOGIES, TABLE_16_TO_7
-from spigan.errors import SpiganError
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """How predictions and labels in the model's classes are scored.
-
-    Attributes:
-        name: printed in every report, so numbers are never mixed across protocols.
-        class_names: the classes of the confusion matrix.
-        table: uint8 lookup from model class index to protocol class (IGNORE = not scored);
-            None means the model's classes are the protocol's.
-        reported: indices of `class_names` averaged into mIoU; None means all of them.
-    """
-
-    name: str
-    class_names: tuple[str, ...]
-    table: np.ndarray | None = None
-    reported: tuple[int, ...] | None = None
-
-    def map(self, labels: np.ndarray) -> np.ndarray:
-        return labels if self.table is None else self.table[labels]
-
-
-PROTOCOL_16 = Protocol("16-class", CLASSES_16)
-PROTOCOL_13 = Protocol("13-class", CLASSES_16, reported=tuple(CLASSES_16.index(c) for c in CLASSES_13))
-PROTOCOL_7 = Protocol("7-category", CATEGORIES_7, table=TABLE_16_TO_7)
-PROTOCOLS = {p.name: p for p in (PROTOCOL_16, PROTOCOL_13, PROTOCOL_7)}
-
-
-def dataset_protocol(name: str, class_names: tuple[str, ...]) -> Protocol:
-    """A protocol over a dataset's own class list (labels and predictions already in it)."""
-    return Protocol(name, tuple(class_names))
-
-
-def protocol_for(ontology: str, name: str) -> Protocol:
-    """The protocol `name` for a model trained on `ontology`: a 16-class model can be scored
-    with the 16-class, 13-class or 7-category protocol; any other model with its own classes."""
-    if ontology not in ONTOLOGIES:
-        raise SpiganError(f"data.ontology: {ontology!r} is not one of {', '.join(ONTOLOGIES)}")
-    if ontology == "16-class":
-        if name not in PROTOCOLS:
-            raise SpiganError(f"data.protocol: {name!r} does not apply to a 16-class model "
-                              f"(use one of {', '.join(PROTOCOLS)})")
-        return PROTOCOLS[name]
-    if name != ontology:
-        raise SpiganError(f"data.protocol: a {ontology} model is scored with the {ontology} protocol, not {name!r}")
-    return dataset_protocol(ontology, ONTOLOGIES[ontology][0])
+from spigan.ontology import IGNORE, PROTOCOLS, Protocol
 
 
 class ConfusionMatrix:
@@ -115,7 +67,8 @@ def mean_iou(iou: np.ndarray, reported: tuple[int, ...] | None = None) -> float:
 
 @dataclass
 class Scores:
-    """The result of scoring a split under one protocol."""
+    """The result of scoring a split under one protocol (`iteration`: of the checkpoint
+    scored, where it matters, e.g. the oracle's choice)."""
 
     protocol: str
     class_names: tuple[str, ...]
@@ -123,15 +76,29 @@ class Scores:
     miou: float
     pixel_accuracy: float
     per_image_miou: np.ndarray  # (N,) one mIoU per image, for negative transfer
+    iteration: int | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "protocol": self.protocol,
             "miou": _none_if_nan(self.miou),
             "pixel_accuracy": _none_if_nan(self.pixel_accuracy),
             "iou": {c: _none_if_nan(v) for c, v in zip(self.class_names, self.iou.tolist())},
             "per_image_miou": [_none_if_nan(v) for v in self.per_image_miou.tolist()],
         }
+        if self.iteration is not None:
+            out["iteration"] = self.iteration
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict, protocol: str = "") -> "Scores":
+        """The inverse of to_dict (None -> NaN); `protocol` where the dict lacks one."""
+        nan = lambda v: float("nan") if v is None else float(v)  # noqa: E731
+        return cls(protocol=d.get("protocol", protocol), class_names=tuple(d["iou"]),
+                   iou=np.array([nan(v) for v in d["iou"].values()], dtype=np.float64), miou=nan(d.get("miou")),
+                   pixel_accuracy=nan(d.get("pixel_accuracy")),
+                   per_image_miou=np.array([nan(v) for v in d.get("per_image_miou", [])], dtype=np.float64),
+                   iteration=d.get("iteration"))
 
 
 def _none_if_nan(x: float):
@@ -177,6 +144,12 @@ def negative_transfer_ratio(per_image_miou: np.ndarray, baseline_per_image_miou:
         raise ValueError(f"{a.size} images scored against a baseline scored on {b.size}")
     defined = ~np.isnan(a) & ~np.isnan(b)
     return float(np.mean(a[defined] < b[defined])) if defined.any() else float("nan")
+
+
+def negative_transfer(scores: Scores, baseline: Scores) -> float:
+    """The negative-transfer ratio of one model's scores against a baseline's on the same
+    split (Table 2: the baseline is the same seed's source-only model)."""
+    return negative_transfer_ratio(scores.per_image_miou, baseline.per_image_miou)
 
 
 def format_scores(scores: Scores, title: str = "") -> str:

@@ -1,10 +1,29 @@
-"""Small matplotlib helpers shared by the preview, the demo and the report figures."""
+"""Every figure of the project, named after the paper's where they match: loss curves
+(Figures 3-4), adapted images (5-6), segmentations (7-8), the demo's Figure 1, and the
+simulator preview. matplotlib runs on the file-only Agg backend (no display needed)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spigan.checkpoint import load_checkpoint, network_from_checkpoint
+from spigan.config import Config
+from spigan.data.datasets import validation_samples
+from spigan.data.transforms import tensor_to_image
+from spigan.depth import decode_depth
+from spigan.inference import segment
+from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
+from spigan.results import FinishedRun
+from spigan.sim import SKY_DEPTH, render_pair
+from spigan.variant import variant_of
+
 
 def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (no display needed)."""
+    """matplotlib.pyplot on the file-only Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,3 +41,204 @@ def draw_row(axes, row: int, panels, titles, fontsize: int = 10) -> None:
         ax.set_yticks([])
         if row == 0:
             ax.set_title(titles[col], fontsize=fontsize)
+
+
+def depth_to_rgb(depth: np.ndarray, far: float = SKY_DEPTH) -> np.ndarray:
+    """Log-scaled depth (1 m .. far) through matplotlib's magma colour map, as uint8 RGB."""
+    import matplotlib
+
+    scaled = np.clip(np.log(np.maximum(depth, 1.0)) / np.log(far), 0, 1)
+    return (matplotlib.colormaps["magma_r"](scaled)[..., :3] * 255).astype(np.uint8)
+
+
+def spread(length: int, count: int) -> list[int]:
+    """`count` indices spread evenly over a split: real splits are video sequences, where
+    neighbouring frames look alike."""
+    return [int(k) for k in np.linspace(0, length - 1, count).round()]
+
+
+def _save(fig, path: Path, dpi: int) -> Path:
+    plt = pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# The simulator
+# ---------------------------------------------------------------------------------------
+
+
+def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: int = 384, seed: int = 0) -> Path:
+    """For several scenes: the `sim` frame, the `photo` frame of the same scene and camera,
+    the labels in the Cityscapes palette, and the depth map."""
+    from matplotlib.patches import Patch
+
+    plt = pyplot()
+    columns = ("sim renderer", "photo renderer (same scene, same camera)", "labels (16 classes)",
+               "depth (z-buffer, log scale)")
+    fig, axes = plt.subplots(scenes, 4, figsize=(4 * width / 100, scenes * height / 100 + 1.2), squeeze=False)
+    for row in range(scenes):
+        sim, photo = render_pair(seed, row, height, width)
+        draw_row(axes, row, (sim.rgb, photo.rgb, colorize(sim.labels), depth_to_rgb(sim.depth)), columns)
+    handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in zip(CLASSES_16, PALETTE_16)]
+    fig.legend(handles=handles, loc="lower center", ncol=8, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return _save(fig, path, 100)
+
+
+# ---------------------------------------------------------------------------------------
+# Training curves (Figures 3-4)
+# ---------------------------------------------------------------------------------------
+
+
+def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, title: str = "") -> Path:
+    """Loss curves like the paper's Figures 3 and 4: the task, perceptual and privileged
+    terms; and the discriminator loss against the generator's adversarial loss, with the
+    early-stopping iteration marked."""
+    plt = pyplot()
+    its = [h["iteration"] for h in history]
+    adversarial = any("adversarial" in h for h in history)
+    fig, axes = plt.subplots(1, 2 if adversarial else 1, figsize=(12 if adversarial else 6, 4), squeeze=False)
+    ax = axes[0, 0]
+    for key, label in (("task_source", "task on x_s"), ("task_adapted", "task on G(x_s)"),
+                       ("perceptual", "perceptual"), ("privileged_source", "privileged on x_s"),
+                       ("privileged_adapted", "privileged on G(x_s)")):
+        if any(h.get(key) for h in history):  # absent, or identically zero (a term the method lacks)
+            ax.plot(its, [h.get(key, float("nan")) for h in history], label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.set_title("task, perceptual and privileged terms (cf. Fig. 3)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    if adversarial:
+        ax = axes[0, 1]
+        ax.plot(its, [h["discriminator"] for h in history], label="discriminator", alpha=0.35, color="C0")
+        ax.plot(its, [h["adversarial"] for h in history], label="generator (adversarial)", alpha=0.35, color="C1")
+        smooth = [h for h in history if "early_stopping/ema_discriminator" in h]
+        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_discriminator"] for h in smooth], color="C0",
+                label="discriminator, smoothed")
+        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_adversarial"] for h in smooth], color="C1",
+                label="generator, smoothed")
+        if early_stop is not None:
+            ax.axvline(early_stop, color="k", linestyle="--", label=f"early stop ({early_stop})")
+        ax.set_xlabel("iteration")
+        ax.set_title("adversarial losses and early stopping (cf. Fig. 4)")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path, 90)
+
+
+# ---------------------------------------------------------------------------------------
+# The ablation's figures (Figures 3-8)
+# ---------------------------------------------------------------------------------------
+
+
+def _network(run: FinishedRun, which: str) -> torch.nn.Module | None:
+    """A network of a run's default checkpoint, frozen (None if the run has none)."""
+    return network_from_checkpoint(load_checkpoint(run.default_checkpoint()), which)
+
+
+def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> dict[Path, tuple[int, int]]:
+    """Loss curves of each adapted method's first seed, and the qualitative grids.
+    Returns each figure's (rows, columns) of panels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    first: dict[str, FinishedRun] = {}
+    for r in sorted(runs, key=lambda r: r.seed):
+        first.setdefault(r.method, r)
+    for method, r in first.items():
+        if not variant_of(r.cfg).adapted:
+            continue
+        rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        written[plot_losses(rows, r.result.early_stopping_iteration, folder / f"losses_{method}.png",
+                            f"{method}, seed {r.seed} (cf. Fig. 3-4)")] = (1, 2)
+    written.update(qualitative(first, folder, examples))
+    return written
+
+
+@torch.no_grad()
+def qualitative(first: dict[str, FinishedRun], folder: Path, examples: int = 4) -> dict[Path, tuple[int, int]]:
+    """Figures 5-6 (source frames; adapted by no_pi; adapted by spigan) and Figures 7-8
+    (target photos; segmentations of source_only, no_pi, spigan; ground truth)."""
+    from matplotlib.patches import Patch
+
+    plt = pyplot()
+    cfg = next(iter(first.values())).cfg
+    names, palette = ONTOLOGIES[cfg.data.ontology]
+    written = {}
+
+    generators = {m: _network(first[m], "generator") for m in ("no_pi", "spigan") if m in first}
+    if generators:
+        source = validation_samples(cfg, "source", ("image",))
+        examples = min(examples, len(source))
+        cols = ["source frame x_s"] + [f"G(x_s), {m}" for m in generators]
+        fig, axes = plt.subplots(examples, len(cols), figsize=(3.2 * len(cols), 1.7 * examples + 0.4), squeeze=False)
+        for i, k in enumerate(spread(len(source), examples)):
+            x = source[k]["image"][None]
+            draw_row(axes, i, [tensor_to_image(x[0])] + [tensor_to_image(g(x)[0]) for g in generators.values()], cols)
+        fig.suptitle("Adapted source images (cf. Fig. 5-6)")
+        fig.tight_layout()
+        written[_save(fig, folder / "adaptation.png", 90)] = (examples, len(cols))
+
+    segmenters = {m: _network(first[m], "task") for m in ("source_only", "no_pi", "spigan") if m in first}
+    if segmenters:
+        target = validation_samples(cfg)
+        examples = min(examples, len(target))
+        cols = ["target photo"] + [f"T, {m}" for m in segmenters] + ["ground truth"]
+        fig, axes = plt.subplots(examples, len(cols), figsize=(2.8 * len(cols), 1.6 * examples + 1.0), squeeze=False)
+        for i, k in enumerate(spread(len(target), examples)):
+            sample = target[k]
+            size = tuple(sample["labels"].shape)
+            panels = [tensor_to_image(sample["image"])]
+            panels += [colorize(segment(t, sample["image"][None], size)[0].numpy().astype(np.uint8), palette)
+                       for t in segmenters.values()]
+            panels.append(colorize(sample["labels"].numpy().astype(np.uint8), palette))
+            draw_row(axes, i, panels, cols)
+        handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in zip(names, palette)]
+        fig.legend(handles=handles, loc="lower center", ncol=min(8, len(names)), fontsize=8, frameon=False)
+        fig.suptitle("Target segmentations (cf. Fig. 7-8)")
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        written[_save(fig, folder / "segmentation.png", 90)] = (examples, len(cols))
+    return written
+
+
+# ---------------------------------------------------------------------------------------
+# The demo (Figure 1)
+# ---------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def figure_one(cfg: Config, path: Path, spigan: FinishedRun, source_only: FinishedRun, examples: int = 4) -> Path:
+    """Like the paper's Figure 1: simulator frame, G's adaptation, P's depth, then a photo
+    frame with the segmentations of source-only and SPIGAN, and the ground truth."""
+    state = load_checkpoint(spigan.default_checkpoint())
+    G = network_from_checkpoint(state, "generator")
+    P = network_from_checkpoint(state, "privileged")
+    task = {"source_only": _network(source_only, "task"), "spigan": network_from_checkpoint(state, "task")}
+    source = validation_samples(cfg, "source", ("image",))
+    target = validation_samples(cfg)
+    plt = pyplot()
+    titles = ["simulator frame x_s", "adapted G(x_s)", "P's depth of G(x_s)", "photo frame",
+              "source-only T", "SPIGAN T", "ground truth"]
+    fig, axes = plt.subplots(examples, len(titles), figsize=(2.6 * len(titles), 1.5 * examples + 0.4), squeeze=False)
+    for row in range(examples):
+        x_s = source[row]["image"][None]
+        x_f = G(x_s)
+        panels = [tensor_to_image(x_s[0]), tensor_to_image(x_f[0])]
+        if P is not None:
+            panels.append(depth_to_rgb(decode_depth(P(x_f)[0, 0].numpy(), spigan.cfg.loss.max_depth)))
+        else:
+            panels.append(np.zeros_like(panels[0]))
+        sample = target[row]
+        panels.append(tensor_to_image(sample["image"]))
+        for name in ("source_only", "spigan"):
+            panels.append(colorize(segment(task[name], sample["image"][None])[0].numpy().astype(np.uint8)))
+        panels.append(colorize(sample["labels"].numpy().astype(np.uint8)))
+        draw_row(axes, row, panels, titles, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, 100)

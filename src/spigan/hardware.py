@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from spigan.errors import SpiganError
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -119,8 +121,6 @@ def choose_precision(requested: str, device: torch.device, cpu: CpuInfo | None =
     is kept; bf16 on a CPU without native support gets a warning, fp16 off a GPU an error.
 
     `cpu` and `cuda_bf16` default to this machine's (tests pass fakes)."""
-    from spigan.errors import SpiganError
-
     if requested not in PRECISIONS:
         raise SpiganError(f"train.precision: {requested!r} is not one of {', '.join(PRECISIONS)}")
     if device.type == "cuda":
@@ -146,6 +146,15 @@ def choose_precision(requested: str, device: torch.device, cpu: CpuInfo | None =
         warning = (f"train.precision=bf16 on {cpu.model}, which has no native bfloat16 (no AVX512-BF16 or AMX): "
                    f"autocast emulates it, several times slower than fp32 (use train.precision=auto or fp32)")
     return Precision(requested, requested, "set in the config", warning)
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` is a GPU where there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SpiganError("train.device: cuda requested but no GPU is available")
+    return torch.device(name)
 
 
 # ---------------------------------------------------------------------------------------

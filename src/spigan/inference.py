@@ -1,13 +1,20 @@
-"""Running a trained task network (and privileged network) over images and splits."""
+"""Running a trained task network over images and splits, and scoring a finished run's
+checkpoints on its target's validation split."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spigan.evaluate import Evaluator, Protocol, Scores
+from spigan.checkpoint import load_checkpoint, network_from_checkpoint
+from spigan.config import Config
+from spigan.data.datasets import validation_samples
+from spigan.evaluate import Evaluator, Scores
+from spigan.ontology import Protocol, protocol_for
+from spigan.results import RunResult
 
 
 @torch.no_grad()
@@ -46,6 +53,18 @@ def segment_logits(logits: torch.Tensor, out_size: tuple[int, int]) -> torch.Ten
     return logits.argmax(1)
 
 
-def to_numpy_image(x: torch.Tensor) -> np.ndarray:
-    """(3, h, w) in [-1, 1] -> (h, w, 3) uint8."""
-    return ((x.detach().float().clamp(-1, 1) + 1) * 127.5 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
+def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progress: bool = False) -> RunResult:
+    """Scores the run's `early_stop` and `last` checkpoints on the target validation split.
+    The default model is the early-stopping one when the rule fired (chosen without target
+    labels), else the last. The caller fills in the rest of the record."""
+    protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
+    val = validation_samples(cfg)
+    if hasattr(val.source, "prepare"):
+        val.source.prepare(progress)
+    scores = {}
+    for name in ("early_stop", "last"):
+        path = run_dir / "checkpoints" / f"{name}.pt"
+        if path.exists():
+            net = network_from_checkpoint(load_checkpoint(path), "task", device)
+            scores[name] = evaluate_split(net, val, protocol, device, progress=progress)
+    return RunResult(protocol=protocol.name, checkpoints=scores, default="early_stop" if "early_stop" in scores else "last")

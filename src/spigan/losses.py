@@ -4,8 +4,6 @@ Every term is computed in float32, whatever precision the networks ran in."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -34,21 +32,10 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.float(), labels, ignore_index=IGNORE)
 
 
-def encode_depth(depth: torch.Tensor, max_depth: float) -> torch.Tensor:
-    """Depth in metres -> the privileged target: log(clamp(z, 1, max)) / log(max), in [0, 1].
-
-    Log scaling keeps the far sky (655 m) from dominating the L1 and weighs relative errors
-    evenly, near and far; P regresses this value directly. Pixels without a valid depth
-    (not finite, or <= 0) become -1, which `l1_depth` skips.
-    """
-    valid = torch.isfinite(depth) & (depth > 0)
-    encoded = torch.log(depth.nan_to_num(1.0).clamp(1.0, max_depth)) / math.log(max_depth)
-    return torch.where(valid, encoded, torch.full_like(encoded, -1.0))
-
-
 def l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Eq. 5's norm: mean absolute error over pixels with a valid (finite, > 0) target.
-    prediction, target (b, 1, h, w); target already encoded, invalid pixels marked < 0."""
+    prediction, target (b, 1, h, w); target already encoded (spigan.depth), invalid pixels
+    marked < 0."""
     valid = target >= 0
     return (prediction.float() - target).abs()[valid].mean() if valid.any() else prediction.float().sum() * 0
 

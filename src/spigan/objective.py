@@ -13,8 +13,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from spigan.losses import (adversarial_loss, cross_entropy, discriminator_loss, encode_depth, l1_depth,
-                           perceptual_loss)
+from spigan.config import LossConfig
+from spigan.depth import encode_depth
+from spigan.losses import (
+    adversarial_loss,
+    cross_entropy,
+    discriminator_loss,
+    l1_depth,
+    perceptual_loss,
+)
 
 
 @dataclass
@@ -35,16 +42,6 @@ class Networks:
 
     def trainable(self) -> dict[str, nn.Module]:
         return {k: v for k, v in self.present().items() if k != "perceptual"}
-
-
-@dataclass(frozen=True)
-class Weights:
-    """α, β, γ, δ of Eq. 1."""
-
-    adversarial: float = 1.0
-    task: float = 0.5
-    privileged: float = 0.1
-    perceptual: float = 0.33
 
 
 def _apply(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool,
@@ -83,12 +80,13 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
     return {"discriminator": loss.detach(), "skipped": skipped}
 
 
-def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: Weights,
+def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
                     x_s: torch.Tensor, y_s: torch.Tensor, z_s: torch.Tensor, update_task_and_privileged: bool,
                     max_depth: float, skip_nonfinite: bool = False,
                     scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
+    `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant).
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
     Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
     then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as

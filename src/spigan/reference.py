@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import torch
 
-from spigan.losses import (adversarial_loss, cross_entropy, discriminator_loss, encode_depth, l1_depth,
-                           perceptual_loss)
-from spigan.objective import Networks, Weights
+from spigan.config import LossConfig
+from spigan.depth import encode_depth
+from spigan.losses import (
+    adversarial_loss,
+    cross_entropy,
+    discriminator_loss,
+    l1_depth,
+    perceptual_loss,
+)
+from spigan.objective import Networks
 
 
-def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: Weights,
+def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
                     batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor, max_depth: float) -> list[dict]:
     """One D step on (batches[0], x_r), then one adaptation step per source batch, the
     first also updating T and P. Returns the loss terms of each step, as floats."""

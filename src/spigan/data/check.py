@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.data import io
-from spigan.data.ontology import ONTOLOGIES
 from spigan.data.real import real_frames
 from spigan.errors import SpiganError
-
-DEFAULT_ONTOLOGY = {"synthia": "16-class", "cityscapes": "16-class", "vistas": "7-category", "camvid": "camvid-11"}
+from spigan.ontology import DATASETS, ONTOLOGIES, REAL_DATASETS
 
 
 @dataclass
@@ -63,10 +61,10 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
     Raises SpiganError only when the split cannot be listed at all (missing root or layout)."""
     from tqdm import tqdm
 
-    if name not in DEFAULT_ONTOLOGY:
-        raise SpiganError(f"--dataset {name}: data check reads real datasets ({', '.join(DEFAULT_ONTOLOGY)}); "
+    if name not in REAL_DATASETS:
+        raise SpiganError(f"--dataset {name}: data check reads real datasets ({', '.join(REAL_DATASETS)}); "
                           f"check simulator exports as synthia or cityscapes")
-    ontology = DEFAULT_ONTOLOGY[name]
+    ontology = DATASETS[name]["ontology"]
     frames = real_frames(name, root, split, ontology, size=None, labels=True, depth=name == "synthia")
     report = Report(name, str(root), split, ontology, frames=len(frames))
     n_classes = len(ONTOLOGIES[ontology][0])

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from spigan.config import ADAPTED, Config
-from spigan.data.ontology import SIM_TO_ONTOLOGY
-from spigan.data.real import REAL_DATASETS, real_frames
+from spigan.config import Config
+from spigan.data.real import real_frames
+from spigan.data.transforms import (
+    depth_to_tensor,
+    image_to_tensor,
+    labels_to_tensor,
+    random_crop,
+)
 from spigan.errors import SpiganError
+from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
 from spigan.sim.dataset import SimFrames, default_cache_dir
+from spigan.variant import variant_of
 
 
 class SimSource:
@@ -57,20 +63,11 @@ class Samples(Dataset):
     def __getitem__(self, key) -> dict[str, torch.Tensor]:
         index, crop_seed = key if isinstance(key, tuple) else (key, None)
         frame = self.source[index]
-        out = {}
-        if "image" in self.keys:
-            out["image"] = torch.from_numpy(frame["image"].astype(np.float32)).permute(2, 0, 1).div_(127.5).sub_(1.0)
-        if "labels" in self.keys:
-            out["labels"] = torch.from_numpy(frame["labels"].astype(np.int64))
-        if "depth" in self.keys:
-            out["depth"] = torch.from_numpy(frame["depth"].astype(np.float32))[None]
+        convert = {"image": image_to_tensor, "labels": labels_to_tensor, "depth": depth_to_tensor}
+        out = {k: convert[k](frame[k]) for k in ("image", "labels", "depth") if k in self.keys}
         if self.crop:
-            h, w = next(iter(out.values())).shape[-2:]
-            ch, cw = self.crop
             g = torch.Generator().manual_seed(crop_seed) if crop_seed is not None else None
-            top = int(torch.randint(0, h - ch + 1, (), generator=g))
-            left = int(torch.randint(0, w - cw + 1, (), generator=g))
-            out = {k: v[..., top: top + ch, left: left + cw] for k, v in out.items()}
+            out = random_crop(out, self.crop, g)
         return out
 
 
@@ -84,19 +81,43 @@ def frame_source(cfg: Config, role: str, split: str):
     if name == "sim":
         domain = data.sim_source_domain if role == "source" else data.sim_target_domain
         length = {"train": data.source_frames if role == "source" else data.target_frames}.get(split, data.val_frames)
-        cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
-        h, w = data.size
-        return SimSource(SimFrames(domain, split, length, h, w, seed=data.sim_seed, cache_dir=cache), data.ontology)
+        return sim_frames(cfg, domain, split, length)
     if name in REAL_DATASETS:
         root = data.source_root if role == "source" else data.target_root
         if not root:
             raise SpiganError(f"data.{role}_root: required for the {name} dataset")
         training = split == "train"
-        labels = role == "source" or not training or cfg.train.method == "target_only"
-        depth = role == "source" and training and cfg.train.method in ADAPTED
+        variant = variant_of(cfg)
+        labels = role == "source" or not training or variant.uses_target_labels
+        depth = role == "source" and training and "depth" in variant.batch_keys
         return real_frames(name, root, split, data.ontology, data.size, labels=labels, depth=depth,
                            resize_labels=training)
     raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
+
+
+def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
+    """`length` frames of the simulator's `domain` renderer at the config's size and world."""
+    data = cfg.data
+    cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
+    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache), data.ontology)
+
+
+def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels")) -> Samples:
+    """The whole frames of `role`'s validation split (labels at their own resolution): what
+    runs are scored on (target) and what figures show."""
+    return Samples(frame_source(cfg, role, "val"), None, keys)
+
+
+def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None = None, frames: int | None = None,
+                       domain: str = "photo") -> Samples:
+    """A labelled split to score a model of `cfg` on: the simulator's `domain` renderer
+    (`frames` long, default data.val_frames) or a real dataset under `root`."""
+    if dataset == "sim":
+        return Samples(sim_frames(cfg, domain, split, frames or cfg.data.val_frames), None, ("image", "labels"))
+    if not root:
+        raise SpiganError(f"--root: required for --dataset {dataset}")
+    source = real_frames(dataset, root, split, cfg.data.ontology, cfg.data.size, labels=True, resize_labels=False)
+    return Samples(source, None, ("image", "labels"))
 
 
 class EndlessBatches:

@@ -15,20 +15,28 @@ its files exist, and done frames are skipped.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
-import os
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from spigan.atomic import write_text_atomically
 from spigan.data.io import write_file_atomic, write_png_atomic
-from spigan.data.ontology import (CITYSCAPES_UNLABELED, CLASS16_TO_CITYSCAPES, CLASS16_TO_SYNTHIA,
-                                  CLASS16_TO_VISTAS_NAMES, CLASSES_16, PALETTE_16, TABLE_16_TO_CAMVID, VISTAS_NAMES,
-                                  colorize, lookup_table)
 from spigan.data.real import VISTAS_SPLITS
 from spigan.errors import SpiganError
+from spigan.ontology import (
+    CITYSCAPES_UNLABELED,
+    CLASS16_TO_CITYSCAPES,
+    CLASS16_TO_SYNTHIA,
+    CLASS16_TO_VISTAS_NAMES,
+    CLASSES_16,
+    PALETTE_16,
+    TABLE_16_TO_CAMVID,
+    VISTAS_NAMES,
+    colorize,
+    lookup_table,
+)
 from spigan.sim.dataset import SimFrames
 
 TO_SYNTHIA = lookup_table(CLASS16_TO_SYNTHIA)
@@ -69,9 +77,7 @@ def write_vistas_config(out: Path) -> None:
     if not path.exists():
         labels = [{"name": n.lower().replace(" ", "-"), "readable": n, "color": [0, 0, 0],
                    "evaluate": n != "Unlabeled"} for n in VISTAS_NAMES]
-        tmp = out / ".config.json.tmp"
-        tmp.write_text(json.dumps({"labels": labels}, indent=1))
-        os.replace(tmp, path)
+        write_text_atomically(path, json.dumps({"labels": labels}, indent=1))
 
 
 def export(domain: str, count: int, height: int, width: int, out: str | Path, split: str = "train", seed: int = 0,

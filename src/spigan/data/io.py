@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from spigan.atomic import write_atomically
+from spigan.atomic import write_bytes_atomically
 from spigan.errors import SpiganError
 
 cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
@@ -32,13 +32,15 @@ def _imread(path: Path, flags: int) -> np.ndarray:
 def read_rgb(path: str | Path) -> np.ndarray:
     """An 8-bit colour image (PNG or JPEG) -> (H, W, 3) uint8 RGB."""
     path = Path(path)
+    if not path.is_file():
+        raise SpiganError(f"{path}: image not found")
     image = _imread(path, cv2.IMREAD_UNCHANGED)
     if image.dtype != np.uint8:
         raise SpiganError(f"{path}: expected an 8-bit RGB image, got {image.dtype}")
     if image.ndim == 2 or image.shape[2] == 1:
-        raise SpiganError(f"{path}: expected an RGB image, got a grayscale one")
+        raise SpiganError(f"{path}: expected an 8-bit RGB image, got a grayscale one")
     if image.shape[2] == 4:
-        raise SpiganError(f"{path}: expected an RGB image, got RGBA (4 channels)")
+        raise SpiganError(f"{path}: expected an 8-bit RGB image, got RGBA (4 channels)")
     return np.ascontiguousarray(image[..., ::-1])
 
 
@@ -98,8 +100,11 @@ def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
 
 
 def write_file_atomic(path: str | Path, data) -> None:
-    """Writes bytes (or a numpy buffer) to `path` atomically."""
-    write_atomically(path, lambda f: f.write(np.asarray(data).tobytes()))
+    """Writes bytes (or a numpy buffer) to `path` atomically; a one-line error if it cannot."""
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as e:
+        raise SpiganError(f"{path}: cannot write ({e.strerror or e})") from e
 
 
 def resize(image: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarray:

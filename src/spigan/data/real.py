@@ -18,11 +18,20 @@ from typing import Callable
 import numpy as np
 
 from spigan.data import io
-from spigan.data.ontology import (CAMVID_TO_CAMVID, CITYSCAPES_TO_7, CITYSCAPES_TO_16, IGNORE, ONTOLOGIES,
-                                  SIM_TO_ONTOLOGY, SYNTHIA_CLASSES, SYNTHIA_TO_7, SYNTHIA_TO_16, vistas_to_7)
 from spigan.errors import SpiganError
-
-REAL_DATASETS = ("synthia", "cityscapes", "vistas", "camvid")
+from spigan.ontology import (
+    CAMVID_TO_CAMVID,
+    CITYSCAPES_TO_7,
+    CITYSCAPES_TO_16,
+    IGNORE,
+    ONTOLOGIES,
+    REAL_DATASETS,
+    SIM_TO_ONTOLOGY,
+    SYNTHIA_CLASSES,
+    SYNTHIA_TO_7,
+    SYNTHIA_TO_16,
+    vistas_to_7,
+)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spigan.models.vgg import VGG16, ImageNetInput, copy_features_, init_vgg_, read_state_dict, vgg_features
+from spigan.models.vgg import (
+    VGG16,
+    ImageNetInput,
+    copy_features_,
+    init_vgg_,
+    read_state_dict,
+    vgg_features,
+)
 
 
 def bilinear_kernel(channels: int, size: int) -> torch.Tensor:

@@ -48,7 +48,7 @@ class SimFrames:
     def __init__(self, domain: str, split: str, length: int, height: int, width: int, seed: int = 0,
                  cache_dir: str | Path | None = None):
         self.domain, self.split, self.length = domain, split, length
-        self.height, self.width = height, width
+        self.height, self.width, self._seed = height, width, seed
         self.stream = stream_seed(seed, domain, split)
         self.folder = None
         if cache_dir is not None:
@@ -74,13 +74,46 @@ class SimFrames:
         _save_atomic(path, frame)
         return frame
 
-    def render_all(self, progress: bool = True) -> None:
-        """Fills the cache (a no-op for frames already there)."""
+    def render_all(self, progress: bool = True, workers: int | None = None) -> None:
+        """Fills the cache (a no-op for frames already there), in `workers` processes
+        (default: one per usable CPU): frames are independent, so this scales with cores."""
         from tqdm import tqdm
 
-        for i in tqdm(range(self.length), desc=f"render {self.domain}/{self.split}", disable=not progress,
-                      leave=False):
-            self[i]
+        missing = [i for i in range(self.length) if self.folder is None or not (self.folder / f"{i:06d}.npz").exists()]
+        workers = min(workers or _usable_cpus(), max(1, len(missing) // 8))
+        bar = tqdm(total=self.length, initial=self.length - len(missing), desc=f"render {self.domain}/{self.split}",
+                   disable=not progress, leave=False)
+        if self.folder is None or workers <= 1:
+            for i in missing:
+                self[i]
+                bar.update(1)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from multiprocessing import get_context
+
+            chunks = [missing[k: k + 8] for k in range(0, len(missing), 8)]
+            # spawn, not fork: the parent may hold OpenMP threads (torch), which forked children inherit badly.
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                args = (self.domain, self.split, self.length, self.height, self.width, self._seed, str(self.folder.parent.parent))
+                for done in as_completed([pool.submit(_render_chunk, *args, chunk) for chunk in chunks]):
+                    bar.update(done.result())
+        bar.close()
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _render_chunk(domain: str, split: str, length: int, height: int, width: int, seed: int, cache_dir: str,
+                  indices: list[int]) -> int:
+    """Renders and caches frames `indices` of a split (in a worker process)."""
+    frames = SimFrames(domain, split, length, height, width, seed=seed, cache_dir=cache_dir)
+    for i in indices:
+        frames[i]
+    return len(indices)
 
 
 def _save_atomic(path: Path, frame: Frame) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from spigan.data.ontology import CLASS_INDEX
+from spigan.ontology import CLASS_INDEX
 from spigan.sim import textures as tx
 from spigan.sim.geometry import Camera, Ground, Primitive, cast_primary, cast_shadows
 from spigan.sim.scene import Scene

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spigan.data.ontology import CLASS_INDEX as C
+from spigan.ontology import CLASS_INDEX as C
 from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive
 
 STREET_START, STREET_END = -40.0, 220.0  # z range that is populated (m)

@@ -1,13 +1,18 @@
-"""Class lists, colour palettes and id maps: every class table of the project lives here.
+"""Class lists, colour palettes, id maps, evaluation protocols and dataset names: every
+table of names of the project lives here, as plain data that tests check entry by entry.
 
-The training ontology is the 16-class SYNTHIA->Cityscapes protocol. Evaluation protocols
-(16 classes, 13 classes, 7 categories) are defined over it. All tables are plain data so that
-tests can check them entry by entry.
+The training ontology is the 16-class SYNTHIA->Cityscapes protocol (or 7 categories, or
+CamVid's 11 classes). Evaluation protocols (16 classes, 13 classes, 7 categories) are
+defined over it. A leaf module: it imports nothing from the project but its errors.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from spigan.errors import SpiganError
 
 IGNORE = 255  # void / unlabelled, never counted by the metrics
 
@@ -196,3 +201,73 @@ ONTOLOGIES = {
 }
 # How the simulator's 16-class labels become each training ontology.
 SIM_TO_ONTOLOGY = {"16-class": None, "7-category": TABLE_16_TO_7, "camvid-11": TABLE_16_TO_CAMVID}
+
+# ---------------------------------------------------------------------------------------
+# Evaluation protocols
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How predictions and labels in the model's classes are scored.
+
+    Attributes:
+        name: printed in every report, so numbers are never mixed across protocols.
+        class_names: the classes of the confusion matrix.
+        table: uint8 lookup from model class index to protocol class (IGNORE = not scored);
+            None means the model's classes are the protocol's.
+        reported: indices of `class_names` averaged into mIoU; None means all of them.
+    """
+
+    name: str
+    class_names: tuple[str, ...]
+    table: np.ndarray | None = None
+    reported: tuple[int, ...] | None = None
+
+    def map(self, labels: np.ndarray) -> np.ndarray:
+        return labels if self.table is None else self.table[labels]
+
+
+PROTOCOL_16 = Protocol("16-class", CLASSES_16)
+PROTOCOL_13 = Protocol("13-class", CLASSES_16, reported=tuple(CLASSES_16.index(c) for c in CLASSES_13))
+PROTOCOL_7 = Protocol("7-category", CATEGORIES_7, table=TABLE_16_TO_7)
+PROTOCOLS = {p.name: p for p in (PROTOCOL_16, PROTOCOL_13, PROTOCOL_7)}
+
+
+def dataset_protocol(name: str, class_names: tuple[str, ...]) -> Protocol:
+    """A protocol over a dataset's own class list (labels and predictions already in it)."""
+    return Protocol(name, tuple(class_names))
+
+
+def protocol_for(ontology: str, name: str) -> Protocol:
+    """The protocol `name` for a model trained on `ontology`: a 16-class model can be scored
+    with the 16-class, 13-class or 7-category protocol; any other model with its own classes."""
+    if ontology not in ONTOLOGIES:
+        raise SpiganError(f"data.ontology: {ontology!r} is not one of {', '.join(ONTOLOGIES)}")
+    if ontology == "16-class":
+        if name not in PROTOCOLS:
+            raise SpiganError(f"data.protocol: {name!r} does not apply to a 16-class model "
+                              f"(use one of {', '.join(PROTOCOLS)})")
+        return PROTOCOLS[name]
+    if name != ontology:
+        raise SpiganError(f"data.protocol: a {ontology} model is scored with the {ontology} protocol, not {name!r}")
+    return dataset_protocol(ontology, ONTOLOGIES[ontology][0])
+
+
+# ---------------------------------------------------------------------------------------
+# Datasets: name -> the roles it can play and the ontology its labels are read in by default
+# ---------------------------------------------------------------------------------------
+
+DATASETS = {
+    "sim": {"roles": ("source", "target"), "ontology": "16-class"},
+    "synthia": {"roles": ("source",), "ontology": "16-class"},
+    "cityscapes": {"roles": ("target",), "ontology": "16-class"},
+    "vistas": {"roles": ("target",), "ontology": "7-category"},
+    "camvid": {"roles": ("target",), "ontology": "camvid-11"},
+}
+REAL_DATASETS = tuple(name for name in DATASETS if name != "sim")
+
+
+def datasets_for(role: str) -> tuple[str, ...]:
+    """The dataset names that can be the `role` ("source" or "target")."""
+    return tuple(name for name, d in DATASETS.items() if role in d["roles"])

@@ -6,15 +6,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
+from spigan.checkpoint import load_checkpoint
 from spigan.models import PatchDiscriminator, ResnetGenerator
-from spigan.train import load_checkpoint
-from helpers import biases_cancelled_by_instance_norm
-from test_train import TINY
 
-COMMON = TINY + ["train.iterations=3", "train.precision=fp32", "model.fcn_dropout=0", "data.source_frames=8",
-                 "data.target_frames=8", "train.checkpoint_every=100", "train.threads=1"]
+COMMON = ["train.iterations=3", "train.precision=fp32", "model.fcn_dropout=0", "data.source_frames=8",
+          "data.target_frames=8", "train.checkpoint_every=100", "train.threads=1"]
 
 
 def run(args, nproc, tmp_path):
@@ -25,16 +24,17 @@ def run(args, nproc, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
+@pytest.mark.slow
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path, tiny, cancelled_biases):
     (tmp_path / "tiny.yaml").write_text("name: tiny\n")
-    cache = f"data.cache_dir={tmp_path / 'cache'}"
-    run(["tiny.yaml", "--out", "ddp", "--quiet"] + COMMON + [cache, "train.batch_size=2"], 2, tmp_path)
-    run(["tiny.yaml", "--out", "single", "--quiet"] + COMMON + [cache, "train.batch_size=4"], 1, tmp_path)
+    common = tiny(*COMMON)[1]
+    run(["tiny.yaml", "--out", "ddp", "--quiet"] + common + ["train.batch_size=2"], 2, tmp_path)
+    run(["tiny.yaml", "--out", "single", "--quiet"] + common + ["train.batch_size=4"], 1, tmp_path)
     assert json.loads((tmp_path / "ddp" / "results.json").read_text())["world_size"] == 2  # ranks checked identical
     a = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")["networks"]
     b = load_checkpoint(tmp_path / "single" / "checkpoints" / "last.pt")["networks"]
-    dead = {"generator": biases_cancelled_by_instance_norm(ResnetGenerator(4, 1)),
-            "discriminator": biases_cancelled_by_instance_norm(PatchDiscriminator(4)), "task": set(), "privileged": set()}
+    dead = {"generator": cancelled_biases(ResnetGenerator(4, 1)),
+            "discriminator": cancelled_biases(PatchDiscriminator(4)), "task": set(), "privileged": set()}
     assert "model.1.bias" in dead["generator"] and len(dead["discriminator"]) == 3
     for name in ("generator", "discriminator", "task", "privileged"):
         for key, value in a[name].items():

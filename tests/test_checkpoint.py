@@ -1,4 +1,5 @@
-"""Faults: SIGKILL at random moments, a full disk while checkpointing, NaN losses."""
+"""The checkpoint format: atomic writes under SIGKILL and a full disk, periodic copies,
+and rebuilding networks from a checkpoint's own config."""
 
 import json
 import os
@@ -11,13 +12,16 @@ import time
 import pytest
 import torch
 
-from spigan import train as train_module
+from spigan import checkpoint as checkpoint_module
+from spigan.checkpoint import (
+    checkpoint_config,
+    load_checkpoint,
+    network_from_checkpoint,
+)
 from spigan.errors import SpiganError
-from spigan.train import load_checkpoint, train
-from test_train import TINY, tiny_config
+from spigan.train import train
 
-KILL_ARGS = TINY + ["train.iterations=24", "train.checkpoint_every=1", "train.log_every=2", "train.threads=1",
-                    "train.keep_checkpoints=3"]
+KILL_ARGS = ["train.iterations=24", "train.checkpoint_every=1", "train.log_every=2", "train.keep_checkpoints=3"]
 
 
 def spigan(args, cwd):
@@ -33,14 +37,15 @@ def checkpoint_iteration(run):
         return 0
 
 
-def test_sigkill_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_resume_equals_uninterrupted(tmp_path, tiny):
     (tmp_path / "tiny.yaml").write_text("name: tiny\n")
-    cache = [f"data.cache_dir={tmp_path / 'cache'}"]
-    straight = spigan(["tiny.yaml", "--out", "straight", "--quiet"] + KILL_ARGS + cache, tmp_path)
+    args = tiny(*KILL_ARGS)[1]
+    straight = spigan(["tiny.yaml", "--out", "straight", "--quiet"] + args, tmp_path)
     assert straight.wait(timeout=600) == 0, straight.stderr.read()
 
     rng = random.Random(7)
-    first = spigan(["tiny.yaml", "--out", "killed", "--quiet"] + KILL_ARGS + cache, tmp_path)
+    first = spigan(["tiny.yaml", "--out", "killed", "--quiet"] + args, tmp_path)
     procs, kills = first, 0
     run = tmp_path / "killed"
     while kills < 3:
@@ -73,8 +78,8 @@ def test_sigkill_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     assert not list((run / "checkpoints").glob(".*.tmp"))
 
 
-def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
-    cfg = tiny_config(tmp_path, "train.iterations=4", "train.checkpoint_every=2")
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch, tiny_config):
+    cfg = tiny_config("train.iterations=4", "train.checkpoint_every=2")
     real_save = torch.save
     calls = {"n": 0}
 
@@ -85,7 +90,7 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
             raise OSError(28, "No space left on device")
         return real_save(obj, f, *args, **kwargs)
 
-    monkeypatch.setattr(train_module.torch, "save", full_disk)
+    monkeypatch.setattr(checkpoint_module.torch, "save", full_disk)
     with pytest.raises(SpiganError, match="last.pt: cannot write checkpoint \\(No space left on device\\); "
                                           "the previous one is intact"):
         train(cfg, tmp_path / "run", progress=False)
@@ -93,36 +98,26 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     assert not list((tmp_path / "run" / "checkpoints").glob(".*.tmp"))
 
 
-def _poison(monkeypatch, at_call: int):
-    real = train_module.run_iteration
-    calls = {"n": 0}
-
-    def poisoned(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == at_call:  # corrupt one network's weights: the next losses are NaN
-            nets = args[1]
-            with torch.no_grad():
-                next(nets.task.parameters()).fill_(float("nan"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "run_iteration", poisoned)
-
-
-def test_nan_loss_stops_naming_term_and_iteration_without_saving(tmp_path, monkeypatch):
-    cfg = tiny_config(tmp_path, "train.method=source_only", "train.iterations=6", "train.checkpoint_every=2",
-                      "train.log_every=3")
-    _poison(monkeypatch, 4)
-    with pytest.raises(SpiganError, match="non-finite task_source loss \\(nan\\) at iteration 4"):
-        train(cfg, tmp_path / "run", progress=False)
-    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
-    assert state["iteration"] == 2  # the good checkpoint, not overwritten at 4
-    assert all(torch.isfinite(v).all() for v in state["networks"]["task"].values())
+def test_networks_rebuild_from_the_checkpoints_own_config(finished_run):
+    folder, _ = finished_run
+    state = load_checkpoint(folder / "spigan" / "checkpoints" / "last.pt")
+    cfg = checkpoint_config(state)
+    assert cfg.model.generator_width == 4 and cfg.model.fcn_width == 8
+    for which in ("task", "privileged", "generator", "discriminator"):
+        net = network_from_checkpoint(state, which)
+        assert not net.training and not any(p.requires_grad for p in net.parameters())
+        for key, value in net.state_dict().items():
+            assert torch.equal(value, state["networks"][which][key]), f"{which}.{key}"
+    x = torch.zeros(1, 3, 32, 64)
+    assert network_from_checkpoint(state, "task")(x).shape == (1, 16, 32, 64)
+    assert network_from_checkpoint(state, "privileged")(x).shape == (1, 1, 32, 64)
+    source_only = load_checkpoint(folder / "source_only" / "checkpoints" / "last.pt")
+    assert network_from_checkpoint(source_only, "generator") is None
 
 
-def test_nan_loss_skip_mode_skips_the_update(tmp_path, monkeypatch):
-    cfg = tiny_config(tmp_path, "train.method=source_only", "train.iterations=4", "train.nonfinite=skip",
-                      "train.log_every=4")
-    _poison(monkeypatch, 3)
-    train(cfg, tmp_path / "run", progress=False)
-    row = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
-    assert row["skipped"] == 2.0  # iterations 3 and 4: the poisoned weights stay, both updates skipped
+def test_a_checkpoint_whose_classes_differ_from_its_config_is_refused(finished_run):
+    folder, _ = finished_run
+    state = load_checkpoint(folder / "spigan" / "checkpoints" / "last.pt")
+    state["classes"] = state["classes"][:-1]
+    with pytest.raises(SpiganError, match="classes"):
+        network_from_checkpoint(state, "task")

@@ -6,9 +6,15 @@ import math
 import numpy as np
 import pytest
 
-from spigan.sim import SKY_DEPTH, frame_streams, generate_scene, render_frame, render_pair, sample_camera
-from spigan.sim import dataset as ds
-from spigan.data.ontology import CLASSES_16, CLASS_INDEX, IGNORE
+from spigan.ontology import CLASS_INDEX, CLASSES_16, IGNORE
+from spigan.sim import (
+    SKY_DEPTH,
+    frame_streams,
+    generate_scene,
+    render_frame,
+    render_pair,
+    sample_camera,
+)
 
 
 @pytest.mark.parametrize("domain", ["sim", "photo"])
@@ -73,46 +79,9 @@ def test_camera_distributions():
     assert math.degrees(fovs.max() - fovs.min()) > 30
 
 
-def test_splits_and_domains_use_distinct_streams():
-    seeds = {ds.stream_seed(0, d, s) for d in ("sim", "photo") for s in ("train", "val", "test")}
-    assert len(seeds) == 6
-    train = ds.SimFrames("sim", "train", 3, 32, 64)
-    val = ds.SimFrames("sim", "val", 3, 32, 64)
-    assert all(train[i].rgb.tobytes() != val[j].rgb.tobytes() for i in range(3) for j in range(3))
 
 
-def test_cache_is_used_and_written_atomically(tmp_path, monkeypatch):
-    frames = ds.SimFrames("photo", "train", 2, 32, 64, cache_dir=tmp_path)
-    first = frames[1]
-    files = list(frames.folder.iterdir())
-    assert [f.name for f in files] == ["000001.npz"]  # no temporaries left behind
-
-    def no_render(*args, **kwargs):
-        raise AssertionError("rendered again although the frame is cached")
-
-    monkeypatch.setattr(ds, "render_frame", no_render)
-    again = ds.SimFrames("photo", "train", 2, 32, 64, cache_dir=tmp_path)[1]
-    assert again.rgb.tobytes() == first.rgb.tobytes()
-    assert again.depth.tobytes() == first.depth.tobytes()
-    assert again.camera == first.camera
 
 
-def test_interrupted_cache_write_leaves_no_file(tmp_path, monkeypatch):
-    frames = ds.SimFrames("sim", "val", 1, 32, 64, cache_dir=tmp_path)
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ds.np, "savez", killed)
-    with pytest.raises(KeyboardInterrupt):
-        frames[0]
-    assert list(frames.folder.iterdir()) == []
 
 
-def test_damaged_cache_file_is_rendered_again(tmp_path):
-    frames = ds.SimFrames("sim", "val", 1, 32, 64, cache_dir=tmp_path)
-    good = frames[0]
-    (frames.folder / "000000.npz").write_bytes(b"not a zip file")
-    with pytest.warns(UserWarning, match="000000.npz"):
-        again = frames[0]
-    assert again.rgb.tobytes() == good.rgb.tobytes()

@@ -9,11 +9,12 @@ from spigan.config import load_config
 from spigan.data.export import export
 from spigan.train import train
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[1] / "src" / "spigan" / "configs"
 TINY = ["model.generator_width=4", "model.generator_blocks=1", "model.discriminator_width=4",
         "model.fcn_width=8", "model.fcn_fc_dim=16", "model.perceptual_width=8", "model.vgg16_weights=",
         "model.vgg19_weights=", "train.iterations=2", "train.batch_size=2", "train.log_every=1",
-        "train.generator_steps=2", "train.device=cpu", "data.source_frames=4", "data.val_frames=3"]
+        "train.generator_steps=2", "train.device=cpu", "data.source_frames=4", "data.val_frames=3",
+        "train.threads=1"]
 
 
 @pytest.fixture(scope="module")

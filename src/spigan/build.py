@@ -1,0 +1,68 @@
+"""Networks and optimisers from a config: the only place that turns `model.*` into modules.
+
+Training builds what its variant needs (spigan.variant); a checkpoint rebuilds any one
+network from its own config (spigan.checkpoint) through `build_network`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from spigan.config import Config
+from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from spigan.objective import Networks
+from spigan.ontology import ONTOLOGIES
+from spigan.variant import variant_of
+
+
+def class_names(cfg: Config) -> tuple[str, ...]:
+    """The classes T predicts (the training ontology)."""
+    return ONTOLOGIES[cfg.data.ontology][0]
+
+
+def build_network(cfg: Config, name: str, imagenet: bool = True) -> nn.Module:
+    """One network by its checkpoint name: task (T), privileged (P), generator (G),
+    discriminator (D) or perceptual (φ). `imagenet=False` skips the VGG weight files (a
+    checkpoint's weights replace them anyway)."""
+    m = cfg.model
+    if name in ("task", "privileged"):
+        out = len(class_names(cfg)) if name == "task" else 1
+        return FCN8s(out, m.fcn_width, m.fcn_fc_dim, m.vgg16_weights if imagenet else "", m.fcn_input_padding,
+                     m.fcn_dropout)
+    if name == "generator":
+        return ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip)
+    if name == "discriminator":
+        return PatchDiscriminator(m.discriminator_width, m.discriminator_layers)
+    if name == "perceptual":
+        return PerceptualVGG19(m.perceptual_width, m.vgg19_weights if imagenet else "")
+    raise ValueError(f"unknown network {name!r}")
+
+
+def build_networks(cfg: Config, device: torch.device) -> Networks:
+    """The networks of the config's variant: `source_only`/`target_only` T alone; `no_pi`
+    no P; `base` neither P nor φ."""
+    variant = variant_of(cfg)
+    nets = Networks(**{name: build_network(cfg, name) for name in variant.networks})
+    for net in nets.present().values():
+        net.to(device)
+        if cfg.train.channels_last:  # same mathematics; faster convolutions on CPU (docs/PERFORMANCE.md)
+            net.to(memory_format=torch.channels_last)
+    return nets
+
+
+def pretrained_report(nets: Networks) -> dict[str, bool]:
+    """Which VGGs start from ImageNet weights (reported loudly in logs and results)."""
+    report = {"task (VGG16)": nets.task.pretrained}
+    if nets.privileged is not None:
+        report["privileged (VGG16)"] = nets.privileged.pretrained
+    if nets.perceptual is not None:
+        report["perceptual φ (VGG19)"] = nets.perceptual.pretrained
+    return report
+
+
+def build_optimizers(nets: Networks, cfg: Config) -> dict[str, torch.optim.Optimizer]:
+    """Adam for every trained network (paper §4.1: lr 2e-4; CycleGAN's betas)."""
+    t = cfg.train
+    return {name: torch.optim.Adam(net.parameters(), lr=t.lr, betas=(t.beta1, t.beta2))
+            for name, net in nets.trainable().items()}

@@ -1,0 +1,135 @@
+"""The checkpoint format: one dict of tensors and plain containers, written atomically and
+read without unpickling code, and the one function that rebuilds a network from it.
+
+A checkpoint ("spigan-checkpoint-1") holds the resolved config, the class names, the
+iteration, every trained network and its optimiser, the early-stopping state, the position
+of each data stream, the loss values not logged yet, and the RNG state: everything a
+resumed run needs to continue exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from spigan.atomic import copy_atomically, write_atomically
+from spigan.build import build_network, class_names
+from spigan.config import Config, config_from_dict, to_dict
+from spigan.errors import SpiganError
+from spigan.objective import Networks
+
+FORMAT = "spigan-checkpoint-1"
+
+
+@dataclass
+class RunState:
+    """Everything that changes during training, and so goes into checkpoints. `stopper`
+    and the data streams are anything with state_dict/load_state_dict."""
+
+    nets: Networks
+    optimizers: dict[str, torch.optim.Optimizer]
+    stopper: object
+    source_it: object
+    target_it: object | None
+    iteration: int = 0
+    # Loss values since the last log line: name -> [(iteration, 0-d tensor)]; not synced.
+    pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
+
+    def state_dict(self, cfg: Config) -> dict:
+        return {
+            "format": FORMAT,
+            "config": to_dict(cfg),
+            "classes": list(class_names(cfg)),
+            "iteration": self.iteration,
+            "networks": {name: net.state_dict() for name, net in self.nets.trainable().items()},
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "early_stopping": self.stopper.state_dict(),
+            "data": {"source": self.source_it.state_dict(),
+                     "target": self.target_it.state_dict() if self.target_it is not None else None},
+            "pending": {k: {"iterations": torch.tensor([i for i, _ in v]), "values": torch.stack([x for _, x in v])}
+                        for k, v in self.pending.items()},
+            "rng": {"torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, net in self.nets.trainable().items():
+            net.load_state_dict(state["networks"][name])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        self.stopper.load_state_dict(state["early_stopping"])
+        self.source_it.load_state_dict(state["data"]["source"])
+        if self.target_it is not None:
+            self.target_it.load_state_dict(state["data"]["target"])
+        self.pending = {k: list(zip(v["iterations"].tolist(), v["values"].unbind()))
+                        for k, v in state["pending"].items()}
+        self.iteration = state["iteration"]
+        torch.set_rng_state(state["rng"]["torch"])
+        if state["rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """torch.save, atomically: a crash, a full disk or a kill at any moment leaves the
+    previous file intact."""
+    try:
+        write_atomically(path, lambda f: torch.save(state, f))
+    except OSError as e:
+        raise SpiganError(f"{path}: cannot write checkpoint ({e.strerror or e}); the previous one is intact") from e
+
+
+def keep_periodic(folder: Path, iteration: int, keep: int) -> None:
+    """Keeps a copy of last.pt as iter_NNNNNNN.pt and removes all but the newest `keep`."""
+    if keep <= 0:
+        return
+    copy_atomically(folder / "last.pt", folder / f"iter_{iteration:07d}.pt")
+    for old in sorted(folder.glob("iter_*.pt"))[:-keep]:
+        old.unlink()
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Removes the temporaries of checkpoint writes that were killed."""
+    for stale in folder.glob(".*.tmp"):
+        os.unlink(stale)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Reads a checkpoint without unpickling code (tensors and plain containers only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpiganError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise SpiganError(f"{path}: not a loadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0]})") from e
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise SpiganError(f"{path}: not a spigan checkpoint")
+    return state
+
+
+def checkpoint_config(state: dict) -> Config:
+    """The checkpoint's own config, checked against its class list."""
+    cfg = config_from_dict(state["config"])
+    if list(state["classes"]) != list(class_names(cfg)):
+        raise SpiganError(f"checkpoint's classes {state['classes']} differ from its config's "
+                          f"{cfg.data.ontology} classes")
+    return cfg
+
+
+def network_from_checkpoint(state: dict, which: str, device: torch.device | str = "cpu") -> nn.Module | None:
+    """Rebuilds network `which` (task, privileged, generator, discriminator) with the sizes
+    of the checkpoint's own config and loads its weights; frozen, in eval mode. None if the
+    checkpoint has no such network (e.g. P in a no_pi run)."""
+    cfg = checkpoint_config(state)
+    if which not in state["networks"]:
+        return None
+    net = build_network(cfg, which, imagenet=False)  # weights: the checkpoint's
+    try:
+        net.load_state_dict(state["networks"][which])
+    except RuntimeError as e:
+        raise SpiganError(f"checkpoint's {which} network does not match its own config ({str(e).splitlines()[0]})") from e
+    return net.to(device).eval().requires_grad_(False)

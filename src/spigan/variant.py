@@ -1,0 +1,92 @@
+"""What `train.method` means, decided once: which networks exist, which terms of Eq. 1 are
+on and with which weights, which data a training batch carries.
+
+Table 2 of the paper:
+- `spigan`: G, D, T, P and φ; α, β, γ, δ as configured (the paper's 1, 0.5, 0.1, 0.33).
+- `no_pi` (SPIGAN-no-PI): no P; γ = 0.
+- `base` (SPIGAN-base): no P, no φ; γ = δ = 0.
+- `source_only` (FCN source): T alone on labelled simulator frames.
+- `target_only` (FCN target): T alone on labelled target frames (the upper bound).
+
+Every other module asks the `Variant`, never `train.method` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from spigan.errors import SpiganError
+
+if TYPE_CHECKING:  # config imports this module, not the other way round
+    from spigan.config import Config, LossConfig
+
+METHODS = ("spigan", "no_pi", "base", "source_only", "target_only")  # Table 2's rows
+ADAPTED = ("spigan", "no_pi", "base")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Attributes:
+        method: the name (one of METHODS).
+        adapted: G and D exist and the SPIGAN schedule runs (a D step, then generator steps).
+        weights: the effective α, β, γ, δ (a LossConfig with the method's zeros).
+        train_role: the labelled data T trains on, "source" or "target" (target_only).
+        batch_keys: what a labelled training batch carries (depth for every adapted
+            variant, as the source's depth files are part of its layout).
+    """
+
+    method: str
+    adapted: bool
+    weights: "LossConfig"
+    train_role: str
+    batch_keys: tuple[str, ...]
+
+    @property
+    def privileged(self) -> bool:
+        """P exists (γ > 0)."""
+        return self.adapted and self.weights.privileged > 0
+
+    @property
+    def perceptual(self) -> bool:
+        """φ exists (δ > 0)."""
+        return self.adapted and self.weights.perceptual > 0
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks this variant builds, by their names in a checkpoint."""
+        names = ["task"]
+        if self.adapted:
+            names += ["generator", "discriminator"]
+        if self.privileged:
+            names.append("privileged")
+        if self.perceptual:
+            names.append("perceptual")
+        return tuple(names)
+
+    @property
+    def uses_target_labels(self) -> bool:
+        """Training reads target labels (only the upper bound does)."""
+        return self.train_role == "target"
+
+
+def variant_of(cfg: "Config") -> Variant:
+    """The variant `cfg.train.method` names; a SpiganError for an unknown method."""
+    method = cfg.train.method
+    if method not in METHODS:
+        raise SpiganError(f"train.method: {method!r} is not one of {', '.join(METHODS)}")
+    weights = dataclasses.replace(cfg.loss)
+    if method in ("no_pi", "base"):
+        weights.privileged = 0.0
+    if method == "base":
+        weights.perceptual = 0.0
+    adapted = method in ADAPTED
+    keys = ("image", "labels", "depth") if adapted else ("image", "labels")
+    return Variant(method, adapted, weights, "target" if method == "target_only" else "source", keys)
+
+
+def with_method(cfg: "Config", method: str, seed: int | None = None, name: str | None = None) -> "Config":
+    """A copy of `cfg` training `method` (and `seed`, `name` if given)."""
+    train = dataclasses.replace(cfg.train, method=method, **({} if seed is None else {"seed": seed}))
+    return dataclasses.replace(cfg, train=train, **({} if name is None else {"name": name}))

@@ -1,0 +1,82 @@
+"""Fixtures shared by the tests: the tiny configuration every training test runs, and a
+finished tiny run to evaluate, predict and report from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from torch import nn
+
+from spigan.config import Config, load_config
+
+# Networks a few thousand parameters wide, 32x64 frames, 4 frames per split: a training
+# iteration takes well under a second. One thread and fp32, so that runs repeat bit for bit
+# (results can differ in the last bits between thread counts, and auto precision picks
+# bf16 on CPUs that have it).
+TINY = ("model.generator_width=4", "model.generator_blocks=1", "model.discriminator_width=4",
+        "model.fcn_width=8", "model.fcn_fc_dim=16", "model.perceptual_width=8", "model.fcn_input_padding=1",
+        "data.size=[32,64]", "data.crop=[32,32]", "data.source_frames=4", "data.target_frames=4",
+        "data.val_frames=3", "train.batch_size=2", "train.log_every=1", "train.checkpoint_every=2",
+        "train.generator_steps=2", "train.threads=1", "train.precision=fp32")
+
+
+def tiny_overrides(cache: Path, *extra: str) -> list[str]:
+    """The tiny configuration as `key=value` overrides (for the command line), with its
+    simulator frames cached under `cache`."""
+    return [*TINY, f"data.cache_dir={cache}", *extra]
+
+
+@pytest.fixture(scope="session")
+def sim_cache(tmp_path_factory) -> Path:
+    """One frame cache for the whole session: every tiny run renders the same frames."""
+    return tmp_path_factory.mktemp("sim-cache")
+
+
+@pytest.fixture(scope="session")
+def tiny(sim_cache):
+    """tiny(*overrides) -> (Config, overrides): the tiny configuration with more overrides."""
+
+    def make(*extra: str) -> tuple[Config, list[str]]:
+        overrides = tiny_overrides(sim_cache, *extra)
+        return load_config(None, overrides), overrides
+
+    return make
+
+
+@pytest.fixture
+def tiny_config(tiny):
+    """tiny_config(*overrides) -> Config."""
+    return lambda *extra: tiny(*extra)[0]
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory, tiny):
+    """A 3-iteration spigan run whose early stopping fires at once (so both checkpoints
+    exist), and a 2-iteration source_only run, in one folder: (folder, spigan results)."""
+    from spigan.train import train
+
+    folder = tmp_path_factory.mktemp("runs")
+    cfg, _ = tiny("train.iterations=3", "early_stopping.warmup=1", "early_stopping.patience=1",
+                  "early_stopping.margin=-100")
+    results = train(cfg, folder / "spigan", progress=False)
+    train(tiny("train.method=source_only", "train.iterations=2")[0], folder / "source_only", progress=False)
+    return folder, results
+
+
+def biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:
+    """Biases of convolutions followed by InstanceNorm: their exact gradient is zero, so Adam
+    moves them by rounding noise alone; comparisons across implementations leave them out."""
+    names = set()
+    for prefix, module in net.named_modules():
+        if isinstance(module, nn.Sequential):
+            children = list(module.named_children())
+            for (name, layer), (_, following) in zip(children, children[1:]):
+                if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(following, nn.InstanceNorm2d):
+                    names.add(f"{prefix}.{name}.bias".lstrip("."))
+    return names
+
+
+@pytest.fixture(scope="session")
+def cancelled_biases():
+    return biases_cancelled_by_instance_norm

@@ -1,0 +1,128 @@
+"""The package's shape: imports point one way, down the layers below; no circle; the loop
+stays small; `train.method` is read in one module."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
+
+# Every module of the package and its layer: a module may import only from lower layers or
+# its own. Adding a module means placing it here, which is the point.
+LAYERS = {
+    0: ["errors", "ontology", "variant", "atomic", "depth", "sim.geometry", "sim.textures", "data"],
+    1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
+        "sim.scene", "data.io"],
+    2: ["models.fcn", "sim.render", "data.real", "data.transforms", "results"],
+    3: ["models", "sim", "objective", "data.check"],
+    4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
+    5: ["data.datasets", "data.export", "checkpoint"],
+    6: ["inference"],
+    7: ["figures", "predict"],
+    8: ["train", "report"],
+    9: ["ablate", "demo"],
+    10: ["cli"],
+}
+LAYER = {m: k for k, mods in LAYERS.items() for m in mods}
+PACKAGES = {"models", "sim", "data"}  # their __init__ modules are listed under the package name
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    found = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    found.pop("", None)  # spigan/__init__.py: the public API, allowed to import anything
+    return found
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node, function bodies included, but not `if TYPE_CHECKING:` blocks (imports
+    there are for type checkers only and never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def imports_of(path: Path, name: str) -> set[str]:
+    """Every spigan module `path` imports, at any depth of the file (function-level too)."""
+    out = set()
+    for node in _runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("spigan"):
+            base = node.module[len("spigan."):] if node.module != "spigan" else ""
+            for alias in node.names:
+                full = f"{base}.{alias.name}" if base else alias.name
+                out.add(full if full in LAYER else base)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("spigan."):
+                    out.add(alias.name[len("spigan."):])
+    out.discard("")
+    out.discard(name)
+    return out
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: imports_of(path, name) for name, path in modules().items()}
+
+
+def test_every_module_has_a_layer():
+    assert set(modules()) == set(LAYER), "place new modules in LAYERS (and remove gone ones)"
+
+
+def test_imports_point_down():
+    upward = [f"{a} (layer {LAYER[a]}) imports {b} (layer {LAYER[b]})"
+              for a, targets in graph().items() for b in targets if LAYER[b] > LAYER[a]]
+    assert not upward, "\n".join(upward)
+
+
+def test_no_import_circle():
+    g = graph()
+    state: dict[str, int] = {}
+
+    def visit(node, trail):
+        state[node] = 1
+        for nxt in g.get(node, ()):
+            if state.get(nxt) == 1:
+                pytest.fail("import circle: " + " -> ".join(trail + [node, nxt]))
+            if nxt not in state:
+                visit(nxt, trail + [node])
+        state[node] = 2
+
+    for node in g:
+        if node not in state:
+            visit(node, [])
+
+
+def test_sim_stands_alone_and_models_know_no_data():
+    g = graph()
+    for name, targets in g.items():
+        if name.startswith("sim"):
+            assert all(t.startswith("sim") or t in ("ontology", "atomic", "errors") for t in targets), (name, targets)
+        if name.startswith("models") or name == "losses":
+            assert all(t.startswith("models") or t in ("errors", "depth") for t in targets), (name, targets)
+
+
+def reads_train_method(path: Path) -> bool:
+    """Whether the file reads `<anything>.train.method`."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr == "method" and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "train" and isinstance(node.ctx, ast.Load):
+            return True
+    return False
+
+
+def test_the_loop_is_small_and_the_method_is_read_in_one_module():
+    assert len((PACKAGE / "train.py").read_text().splitlines()) < 300
+    readers = sorted(name for name, path in modules().items() if reads_train_method(path))
+    assert readers == ["variant"], readers
