@@ -1,5 +1,6 @@
 """Cached splits of simulator frames: distinct streams, atomic cache writes, repair."""
 
+import numpy as np
 import pytest
 
 from spigan.sim import dataset as ds
@@ -48,3 +49,14 @@ def test_damaged_cache_file_is_rendered_again(tmp_path):
     with pytest.warns(UserWarning, match="000000.npz"):
         again = frames[0]
     assert again.rgb.tobytes() == good.rgb.tobytes()
+
+
+def test_parallel_rendering_writes_the_same_frames(tmp_path):
+    serial = ds.SimFrames("sim", "train", 16, 24, 48, seed=3, cache_dir=tmp_path / "serial")
+    serial.render_all(progress=False, workers=1)
+    parallel = ds.SimFrames("sim", "train", 16, 24, 48, seed=3, cache_dir=tmp_path / "parallel")
+    parallel.render_all(progress=False, workers=2)
+    for i in range(16):
+        a, b = serial[i], parallel[i]
+        assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.labels, b.labels) and np.array_equal(a.depth, b.depth)
+    assert len(list(parallel.folder.glob("*.npz"))) == 16
