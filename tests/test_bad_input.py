@@ -125,7 +125,7 @@ CASES = [
     ("image-grayscale", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_gray), "got a grayscale one"),
     ("image-rgba", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_rgba), "got RGBA"),
     ("label-size-mismatch", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _shrink),
-     "label size 16x8 differs from its image's 32x16"),
+     "label size (HxW) 8x16 differs from its image's 16x32"),
     ("label-id-outside", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _id_200),
      "label id 200 is outside CamVid's ids"),
     ("label-not-single-channel", lambda w, t: _broken(w, t, "cityscapes", "*_labelIds.png", _to_color),

@@ -22,8 +22,8 @@ def test_data_check_lists_every_problem(tmp_path):
     problems = {p.split("/")[-1] + ":" + w for p, w in report.problems}
     assert any("0000001.png:file not found" in p for p in problems)
     assert any("0000002.png:not a readable image" in p for p in problems)
-    assert any("0000003.png:label size 32x16 differs" in p for p in problems)
-    assert any("0000003.png:depth size 32x16 differs" in p for p in problems)
+    assert any("0000003.png:label size (HxW) 16x32 differs" in p for p in problems)
+    assert any("0000003.png:depth size (HxW) 16x32 differs" in p for p in problems)
     assert any("0000004.png:label id 99 is outside SYNTHIA" in p for p in problems)
     assert report.frames == 5 and report.depth_max > 0
     # In a subprocess, so that what OpenCV itself would print on stderr is seen too.

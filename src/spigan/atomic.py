@@ -47,3 +47,69 @@ def copy_atomically(src: str | Path, dst: str | Path) -> None:
             shutil.copyfileobj(source, f)
 
     write_atomically(dst, copy)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks before work starts: an output that cannot be written should cost seconds, not a
+# finished evaluation.
+# ---------------------------------------------------------------------------------------
+
+
+def _probe(folder: Path) -> str | None:
+    """None if a file can be created in `folder`, else the reason."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".spigan-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+        return None
+    except OSError as e:
+        return e.strerror or str(e)
+
+
+def _existing_parent(path: Path) -> Path:
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent
+
+
+def check_output_dir(path: str | Path, option: str, named: str | Path | None = None) -> Path:
+    """`path` can be (or become) a folder we write into; creates nothing. Raises a one-line
+    SpiganError naming `option` and the path (`named`, if given) otherwise."""
+    from spigan.errors import SpiganError
+
+    path = Path(path)
+    name = f"{option} {named or path}"
+    if path.exists() and not path.is_dir():
+        raise SpiganError(f"{name}: {path} is a file, not a folder" if named else f"{name}: is a file, not a folder")
+    folder = path if path.exists() else _existing_parent(path)
+    if not folder.is_dir():
+        raise SpiganError(f"{name}: cannot be created ({folder} is a file, not a folder)")
+    reason = _probe(folder)
+    if reason:
+        raise SpiganError(f"{name}: cannot write there ({reason})")
+    return path
+
+
+def check_output_file(path: str | Path, option: str) -> Path:
+    """`path` can be written as a file (its folder exists or can be created, and it is not
+    a folder). Creates nothing."""
+    from spigan.errors import SpiganError
+
+    path = Path(path)
+    if path.is_dir():
+        raise SpiganError(f"{option} {path}: is a folder, not a file")
+    check_output_dir(path.parent, option, named=path)
+    return path
+
+
+def make_output_dir(path: str | Path, option: str) -> Path:
+    """Checks `path` (check_output_dir), then creates it."""
+    from spigan.errors import SpiganError
+
+    path = check_output_dir(path, option)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SpiganError(f"{option} {path}: cannot create the folder ({e.strerror or e})") from e
+    return path

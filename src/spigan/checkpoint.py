@@ -102,6 +102,10 @@ def load_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise SpiganError(f"{path}: checkpoint not found")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:4] != b"PK\x03\x04" and head[:1] != b"\x80":  # torch.save's zip archive, or a legacy pickle
+        raise SpiganError(f"{path}: not a loadable checkpoint (not a PyTorch file: torch.save writes a zip archive)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:

@@ -12,6 +12,23 @@ from spigan.ontology import DATASETS, REAL_DATASETS
 from spigan.variant import METHODS
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, like every other error of the command."""
+
+    def error(self, message: str):
+        self.exit(2, f"spigan: error: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'HxW' -> (H, W)."""
     try:
@@ -24,17 +41,32 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_sim_preview(args) -> None:
-    from spigan.figures import save_preview
+    from spigan.atomic import check_output_file
+    from spigan.figures import image_formats, save_preview
+    from spigan.hardware import check_memory
+    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
 
+    out = check_output_file(args.out, "--out")
+    if out.suffix.lower().lstrip(".") not in image_formats():
+        raise SpiganError(f"--out {out}: unknown image format {out.suffix or '(none)'!r} "
+                          f"(use one of: {', '.join(sorted(image_formats()))})")
+    if args.scenes > 64:
+        raise SpiganError(f"--scenes: at most 64 (one row each), got {args.scenes}")
     h, w = args.size
-    path = save_preview(args.out, scenes=args.scenes, height=h, width=w, seed=args.seed)
+    check_memory(h * w * (RENDER_BYTES_PER_PIXEL + 4 * 4 * args.scenes), f"--size {h}x{w}: the preview")
+    path = save_preview(out, scenes=args.scenes, height=h, width=w, seed=args.seed)
     print(f"wrote {path}")
 
 
 def cmd_sim_export(args) -> None:
+    from spigan.atomic import check_output_dir
     from spigan.data.export import export
+    from spigan.hardware import check_memory
+    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
 
+    check_output_dir(args.out, "--out")
     h, w = args.size
+    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"--size {h}x{w}: rendering one frame")
     n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet,
                layout=args.layout)
     layout = args.layout or ("synthia" if args.domain == "sim" else "cityscapes")
@@ -44,23 +76,28 @@ def cmd_sim_export(args) -> None:
 def cmd_data_check(args) -> None:
     import json
 
+    from spigan.atomic import check_output_file, write_text_atomically
     from spigan.data.check import check_dataset
 
+    if args.json:
+        check_output_file(args.json, "--json")
     report = check_dataset(args.dataset, args.root, args.split, progress=not args.quiet)
     print(report.text())
     if args.json:
-        Path(args.json).write_text(json.dumps(report.to_dict(), indent=2))
+        write_text_atomically(args.json, json.dumps(report.to_dict(), indent=2))
     if report.problems:
         raise SpiganError(f"{args.root}: {len(report.problems)} malformed or missing file(s), listed above")
 
 
 def cmd_demo(args) -> None:
+    from spigan.atomic import check_output_dir
     from spigan.demo import run_demo
 
-    run_demo(args.out, args.overrides, progress=not args.quiet)
+    run_demo(check_output_dir(args.out, "--out"), args.overrides, progress=not args.quiet)
 
 
 def cmd_train(args) -> None:
+    from spigan.atomic import check_output_dir
     from spigan.config import load_config
     from spigan.train import resume_run, train
 
@@ -78,12 +115,13 @@ def cmd_train(args) -> None:
         if (run_dir / "config.yaml").exists():
             raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
                               f"--out, or remove it)")
+        check_output_dir(run_dir, "--out")
         results = train(cfg, run_dir, progress=not args.quiet)
         cfg_name, method = cfg.name, results.get("method")
     if not results:  # not the main process of a distributed run
         return
-    scores = results["checkpoints"][results["default"]]
-    print(f"{cfg_name} [{method}]: mIoU {100 * scores['miou']:.1f} ({results['protocol']}, "
+    miou = results["checkpoints"][results["default"]]["miou"]
+    print(f"{cfg_name} [{method}]: mIoU {'n/a' if miou is None else f'{100 * miou:.1f}'} ({results['protocol']}, "
           f"{results['default']} checkpoint) -> {run_dir}")
 
 
@@ -93,61 +131,79 @@ def cmd_evaluate(args) -> None:
     import numpy as np
     import torch
 
+    from spigan.atomic import check_output_file, write_text_atomically
     from spigan.checkpoint import (
         checkpoint_config,
         load_checkpoint,
         network_from_checkpoint,
     )
-    from spigan.data.datasets import evaluation_samples
+    from spigan.data.datasets import eval_size_name, evaluation_samples
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.inference import evaluate_split
     from spigan.ontology import protocol_for
 
+    if args.json:
+        check_output_file(args.json, "--json")
     device = torch.device("cpu")
     state = load_checkpoint(args.checkpoint)
     cfg = checkpoint_config(state)
+    base_state = None
+    if args.baseline:
+        base_state = load_checkpoint(args.baseline)
+        base_cfg = checkpoint_config(base_state)
+        if list(base_state["classes"]) != list(state["classes"]):
+            raise SpiganError(f"--baseline {args.baseline}: predicts the {base_cfg.data.ontology} classes, the "
+                              f"checkpoint the {cfg.data.ontology} classes; negative transfer compares models of "
+                              f"one class set")
     net = network_from_checkpoint(state, "task", device)
     protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
-    samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain)
+    samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
-    print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}"))
-    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, **scores.to_dict()}
-    if args.baseline:
-        base_net = network_from_checkpoint(load_checkpoint(args.baseline), "task", device)
-        base = evaluate_split(base_net, samples, protocol, device, progress=True)
+    size = eval_size_name(cfg, args.eval_size)
+    print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}, scored at {size}"))
+    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, "eval_size": size,
+           **scores.to_dict()}
+    if base_state is not None:
+        base = evaluate_split(network_from_checkpoint(base_state, "task", device), samples, protocol, device,
+                              progress=True)
         ratio = negative_transfer(scores, base)
         print(f"  baseline {args.baseline}: mIoU {100 * base.miou:.1f}; negative-transfer ratio {ratio:.2f}")
         out.update({"baseline": str(args.baseline), "baseline_miou": base.miou, "negative_transfer": ratio})
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2, default=lambda v: None if np.isnan(v) else v))
+        write_text_atomically(args.json, json.dumps(out, indent=2, default=lambda v: None if np.isnan(v) else v))
 
 
 def cmd_ablate(args) -> None:
     from spigan.ablate import ABLATION, ablate
+    from spigan.atomic import check_output_dir
 
+    check_output_dir(args.out, "--out")
     ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle,
            methods=tuple(args.methods or ABLATION), progress=not args.quiet, jobs=args.jobs)
 
 
 def cmd_report(args) -> None:
+    from spigan.atomic import check_output_dir
     from spigan.report import load_runs, write_report
 
+    out = check_output_dir(args.out, "--out")
     runs = load_runs(args.runs)
-    out = Path(args.out)
     write_report(runs, out, oracle=args.oracle)
     print((out / "report.md").read_text())
 
 
 def cmd_predict(args) -> None:
+    from spigan.atomic import check_output_dir
     from spigan.predict import predict_files
 
+    check_output_dir(args.out, "--out")
     for path in predict_files(args.checkpoint, args.images, args.out):
         print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spigan", description=__doc__)
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser = _Parser(prog="spigan", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors (anywhere on the line)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="SPIGAN vs no adaptation on the built-in simulator (CPU-sized)")
@@ -170,7 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--root", help="dataset root (real datasets)")
     ev.add_argument("--split", default="val")
     ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
-    ev.add_argument("--frames", type=int, help="simulator frames to score (default: the config's val_frames)")
+    ev.add_argument("--frames", type=positive_int,
+                    help="score this many frames (simulator: default data.val_frames; real: the first N images)")
+    ev.add_argument("--eval-size", choices=("native", "train"),
+                    help="native: at each label's resolution; train: labels resized to data.size, the paper's "
+                         "protocol (default: the checkpoint's data.eval_size)")
     ev.add_argument("--protocol", help="16-class | 13-class | 7-category | camvid-11 (default: the checkpoint's)")
     ev.add_argument("--baseline", help="a second checkpoint: reports the negative-transfer ratio against it")
     ev.add_argument("--json", help="also write the scores to this file")
@@ -179,10 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     ab = sub.add_parser("ablate", help="source_only, base, no_pi, spigan, target_only over seeds, with a report")
     ab.add_argument("config")
     ab.add_argument("overrides", nargs="*", metavar="key=value")
-    ab.add_argument("--seeds", type=int, default=3)
+    ab.add_argument("--seeds", type=positive_int, default=3)
     ab.add_argument("--methods", nargs="+", choices=METHODS, default=None,
                     help="a subset of the methods (default: all five)")
-    ab.add_argument("--jobs", type=int, default=1,
+    ab.add_argument("--jobs", type=positive_int, default=1,
                     help="runs trained at once, each on its share of the CPUs (2 is faster on a 2-core CPU)")
     ab.add_argument("--out", default="runs/ablation")
     ab.add_argument("--oracle", action="store_true",
@@ -205,14 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="the built-in street-scene simulator")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)
     preview = sim_sub.add_parser("preview", help="a PNG grid: sim frame, photo frame, labels, depth")
-    preview.add_argument("--out", required=True, help="PNG file to write")
-    preview.add_argument("--scenes", type=int, default=4)
+    preview.add_argument("--out", required=True, help="image file to write (PNG, PDF, SVG, JPEG, ...)")
+    preview.add_argument("--scenes", type=positive_int, default=4)
     preview.add_argument("--size", type=parse_size, default=(192, 384), help="HxW of each frame")
     preview.add_argument("--seed", type=int, default=0)
     preview.set_defaults(func=cmd_sim_preview)
     exp = sim_sub.add_parser("export", help="write simulator frames in SYNTHIA (sim) or Cityscapes (photo) layout")
     exp.add_argument("--domain", required=True, choices=("sim", "photo"))
-    exp.add_argument("--count", type=int, required=True)
+    exp.add_argument("--count", type=positive_int, required=True)
     exp.add_argument("--size", type=parse_size, required=True, help="HxW")
     exp.add_argument("--out", required=True)
     exp.add_argument("--split", default="train", choices=("train", "val", "test"))
@@ -258,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # accepted anywhere, before or after the subcommand
+    argv = [a for a in argv if a != "--debug"]
     # key=value overrides may come after options (`train cfg.yaml --out d train.seed=1`),
     # which argparse alone leaves unrecognised.
     args, extra = parser.parse_known_args(argv)
@@ -267,15 +330,32 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides = list(args.overrides) + extra
     try:
         args.func(args)
-    except SpiganError as e:
-        if args.debug:
-            raise
-        print(f"spigan: error: {e}", file=sys.stderr)
-        return 2
     except Interrupted as e:
         print(f"spigan: {e}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print("spigan: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug:
+            raise
+        print(f"spigan: error: {_one_line(e)}", file=sys.stderr)
+        return 2 if isinstance(e, (SpiganError, OSError, MemoryError)) else 1
     return 0
+
+
+def _one_line(error: Exception) -> str:
+    """The message of an error, on one line: ours as they are; the system's with the file
+    they concern; anything else as an internal error (a bug), with the way to see more."""
+    if isinstance(error, SpiganError):
+        return str(error)
+    if isinstance(error, OSError):
+        where = error.filename or ""
+        return f"{where}: {error.strerror or error}" if where else f"{error.strerror or error}"
+    if isinstance(error, MemoryError):
+        return f"out of memory ({str(error).splitlines()[0] if str(error) else 'MemoryError'}); use smaller sizes"
+    first = str(error).splitlines()[0] if str(error) else ""
+    return f"internal error ({type(error).__name__}: {first}); rerun with --debug for the traceback"
 
 
 if __name__ == "__main__":

@@ -78,6 +78,11 @@ class DataConfig:
     cache_dir: str = ""  # simulator frame cache; "" = $SPIGAN_CACHE or ~/.cache/spigan
     workers: int = 0
     protocol: str = "16-class"
+    # Where predictions are scored: "native" = at the label's own resolution (the field's
+    # standard: 1024x2048 for Cityscapes); "train" = labels resized (nearest) to `size`,
+    # the paper's literal protocol ("images are resized to the evaluated size during
+    # training and evaluation"). Named in every results file and report.
+    eval_size: str = "native"
 
 
 @dataclass
@@ -126,6 +131,25 @@ class EarlyStoppingConfig:
     halt: bool = False
 
 
+# Option ranges checked by Config.validate: (section, key, lowest allowed).
+RANGES_AT_LEAST = [
+    ("train", "iterations", 1), ("train", "batch_size", 1), ("train", "generator_steps", 1), ("train", "log_every", 1),
+    ("train", "checkpoint_every", 1), ("train", "keep_checkpoints", 0), ("train", "seed", 0),
+    ("loss", "adversarial", 0), ("loss", "task", 0), ("loss", "privileged", 0), ("loss", "perceptual", 0),
+    ("model", "generator_width", 1), ("model", "generator_blocks", 0), ("model", "discriminator_width", 1),
+    ("model", "discriminator_layers", 1), ("model", "fcn_width", 1), ("model", "fcn_fc_dim", 1),
+    ("model", "perceptual_width", 1), ("data", "source_frames", 1), ("data", "target_frames", 1),
+    ("data", "val_frames", 1), ("data", "workers", 0), ("data", "sim_seed", 0),
+    ("early_stopping", "patience", 1), ("early_stopping", "warmup", 0),
+]
+# (section, key, low, high): low <= value < high.
+RANGES_BELOW = [
+    ("train", "beta1", 0, 1), ("train", "beta2", 0, 1), ("model", "fcn_dropout", 0, 1),
+    ("early_stopping", "smoothing", 0, 1), ("early_stopping", "margin", float("-inf"), 1),
+]
+EVAL_SIZES = ("native", "train")
+
+
 @dataclass
 class Config:
     name: str = "spigan"
@@ -153,12 +177,28 @@ class Config:
             raise SpiganError(f"train.nonfinite: {self.train.nonfinite!r} is not stop or skip")
         if self.train.device not in ("auto", "cpu", "cuda"):
             raise SpiganError(f"train.device: {self.train.device!r} is not auto, cpu or cuda")
-        for key in ("iterations", "batch_size", "generator_steps", "log_every", "checkpoint_every"):
-            if getattr(self.train, key) < 1:
-                raise SpiganError(f"train.{key}: must be at least 1, got {getattr(self.train, key)}")
+        for section, key, low in RANGES_AT_LEAST:
+            value = getattr(getattr(self, section), key)
+            if value < low:
+                raise SpiganError(f"{section}.{key}: must be at least {low}, got {value}")
+        for section, key, low, high in RANGES_BELOW:
+            value = getattr(getattr(self, section), key)
+            if not low <= value < high:
+                raise SpiganError(f"{section}.{key}: must be in [{low}, {high}), got {value}")
+        if not self.train.lr > 0:
+            raise SpiganError(f"train.lr: must be positive, got {self.train.lr}")
+        if not self.loss.max_depth > 1:
+            raise SpiganError(f"loss.max_depth: must be more than 1 (metres), got {self.loss.max_depth}")
+        if self.model.fcn_input_padding not in (1, 100):
+            raise SpiganError(f"model.fcn_input_padding: must be 100 (FCN-8s) or 1 (compact), "
+                              f"got {self.model.fcn_input_padding}")
+        if self.data.eval_size not in EVAL_SIZES:
+            raise SpiganError(f"data.eval_size: {self.data.eval_size!r} is not one of {', '.join(EVAL_SIZES)}")
         protocol_for(self.data.ontology, self.data.protocol)
         h, w = self.data.size
         ch, cw = self.data.crop
+        if h < 8 or w < 8 or ch < 0 or cw < 0:
+            raise SpiganError(f"data.size {h}x{w} / data.crop {ch}x{cw}: sizes must be at least 8x8 (crop 0x0 = none)")
         if h % 4 or w % 4 or (ch, cw) != (0, 0) and (ch % 4 or cw % 4 or ch > h or cw > w):
             raise SpiganError(f"data.size {h}x{w} / data.crop {ch}x{cw}: need multiples of 4, crop within size")
         return self

@@ -32,6 +32,16 @@ def pyplot():
     return plt
 
 
+def image_formats() -> set[str]:
+    """File extensions matplotlib can write (png, pdf, svg, jpg, ...)."""
+    plt = pyplot()
+    fig = plt.figure()
+    try:
+        return set(fig.canvas.get_supported_filetypes())
+    finally:
+        plt.close(fig)
+
+
 def draw_row(axes, row: int, panels, titles, fontsize: int = 10) -> None:
     """Shows `panels` (images) in row `row` of an axes grid, titled on the first row."""
     for col, panel in enumerate(panels):

@@ -20,10 +20,14 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from spigan.errors import SpiganError
+
+if TYPE_CHECKING:
+    from spigan.config import Config
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -54,7 +58,8 @@ class CpuInfo:
     def describe(self) -> str:
         native = "native bf16" if self.native_bf16 else "no native bf16"
         flags = [name for name, on in (("avx512_bf16", self.avx512_bf16), ("amx", self.amx)) if on]
-        return f"{self.model} (PyTorch kernels: {self.capability}; {', '.join(flags) or 'no AVX512-BF16/AMX'}: {native})"
+        flags_text = ", ".join(flags) or "no AVX512-BF16/AMX"
+        return f"{self.model} (PyTorch kernels: {self.capability}; {flags_text}: {native})"
 
 
 def _cpuinfo_fields() -> tuple[str, set[str]]:
@@ -160,6 +165,42 @@ def resolve_device(name: str) -> torch.device:
 # ---------------------------------------------------------------------------------------
 # Threads
 # ---------------------------------------------------------------------------------------
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (MemAvailable), None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(needed: float, what: str) -> None:
+    """A one-line SpiganError when `needed` bytes (an estimate) exceed the available memory:
+    a size that cannot fit fails in a second, not after minutes of work."""
+    available = available_memory()
+    if available is not None and needed > available:
+        raise SpiganError(f"{what} needs about {needed / 2**30:.1f} GiB of memory; {available / 2**30:.1f} GiB "
+                          f"are available")
+
+
+# Memory of one training iteration on CPU per pixel of a training image, at network width
+# 16 (measured about 12 KB with the CPU configs); scaled by the widest network. A lower
+# bound on purpose: it refuses sizes that cannot fit, not ones that might.
+TRAIN_BYTES_PER_PIXEL_AT_WIDTH_16 = 8 * 1024
+
+
+def check_training_memory(cfg: "Config") -> None:
+    """Refuses (one line) training images that cannot fit in memory on this machine."""
+    m, data = cfg.model, cfg.data
+    h, w = data.crop if data.crop != (0, 0) else data.size
+    widest = max(m.generator_width, m.fcn_width, m.perceptual_width, m.discriminator_width)
+    needed = cfg.train.batch_size * h * w * TRAIN_BYTES_PER_PIXEL_AT_WIDTH_16 * max(1.0, widest / 16)
+    check_memory(needed, f"training images of {h}x{w} (data.crop, or data.size without crops) in batches of "
+                         f"{cfg.train.batch_size}")
 
 
 def usable_cpus() -> int:

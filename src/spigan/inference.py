@@ -11,7 +11,7 @@ from torch import nn
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
-from spigan.data.datasets import validation_samples
+from spigan.data.datasets import eval_size_name, validation_samples
 from spigan.evaluate import Evaluator, Scores
 from spigan.ontology import Protocol, protocol_for
 from spigan.results import RunResult
@@ -47,10 +47,42 @@ def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: tor
     return evaluator.scores()
 
 
-def segment_logits(logits: torch.Tensor, out_size: tuple[int, int]) -> torch.Tensor:
-    if tuple(logits.shape[-2:]) != tuple(out_size):
-        logits = F.interpolate(logits.float(), size=out_size, mode="bilinear", align_corners=False)
-    return logits.argmax(1)
+def segment_logits(logits: torch.Tensor, out_size: tuple[int, int], max_elements: int = 1 << 26) -> torch.Tensor:
+    """(b, C, h, w) logits -> (b, H, W) classes: bilinear upsampling to `out_size`, then the
+    argmax. Above `max_elements` upsampled values (a 6000x8000 photo with 16 classes would
+    need 3 GB at once) the same interpolation runs in bands of rows."""
+    if tuple(logits.shape[-2:]) == tuple(out_size):
+        return logits.argmax(1)
+    b, c = logits.shape[:2]
+    if b * c * out_size[0] * out_size[1] <= max_elements:
+        return F.interpolate(logits.float(), size=out_size, mode="bilinear", align_corners=False).argmax(1)
+    return _banded_argmax(logits.float(), out_size, max_elements)
+
+
+def _source_weights(n_in: int, n_out: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For bilinear resampling with align_corners=False (PyTorch's rule): each output
+    index's two source indices and the weight of the second."""
+    src = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * (n_in / n_out) - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=n_in - 1)
+    i1 = (i0 + 1).clamp(max=n_in - 1)
+    return i0, i1, (src - i0).float()
+
+
+def _banded_argmax(logits: torch.Tensor, out_size: tuple[int, int], max_elements: int) -> torch.Tensor:
+    """Separable bilinear upsampling (columns for the whole image, rows band by band)."""
+    b, c, h, w = logits.shape
+    H, W = out_size
+    j0, j1, bw = _source_weights(w, W)
+    wide = logits[..., j0] * (1 - bw) + logits[..., j1] * bw  # (b, c, h, W)
+    i0, i1, bh = _source_weights(h, H)
+    out = torch.empty(b, H, W, dtype=torch.long)
+    rows = max(1, max_elements // (b * c * W))
+    for start in range(0, H, rows):
+        sl = slice(start, min(H, start + rows))
+        a = bh[sl].view(1, 1, -1, 1)
+        band = wide[:, :, i0[sl]] * (1 - a) + wide[:, :, i1[sl]] * a
+        out[:, sl] = band.argmax(1)
+    return out
 
 
 def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progress: bool = False) -> RunResult:
@@ -67,4 +99,5 @@ def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progr
         if path.exists():
             net = network_from_checkpoint(load_checkpoint(path), "task", device)
             scores[name] = evaluate_split(net, val, protocol, device, progress=progress)
-    return RunResult(protocol=protocol.name, checkpoints=scores, default="early_stop" if "early_stop" in scores else "last")
+    default = "early_stop" if "early_stop" in scores else "last"
+    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg))

@@ -16,7 +16,9 @@ from spigan.checkpoint import (
 from spigan.data import io
 from spigan.data.transforms import network_input
 from spigan.depth import decode_depth
+from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
+from spigan.inference import segment_logits
 from spigan.ontology import ONTOLOGIES, colorize
 
 
@@ -24,6 +26,9 @@ from spigan.ontology import ONTOLOGIES, colorize
 def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
     """Each image is resized to the run's training size, segmented, and the logits are
     upsampled back to the image's own size. Writes NAME_seg.png and NAME_depth.png."""
+    for name in images:  # a missing file costs a second, not the frames before it
+        if not Path(name).is_file():
+            raise SpiganError(f"{name}: image not found")
     state = load_checkpoint(checkpoint)
     cfg = checkpoint_config(state)
     task_net = network_from_checkpoint(state, "task")
@@ -37,9 +42,9 @@ def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
         rgb = io.read_rgb(path)
         x = network_input(rgb, cfg.data.size)
         size = rgb.shape[:2]
-        logits = F.interpolate(task_net(x), size=size, mode="bilinear", align_corners=False)
+        classes = segment_logits(task_net(x), size)[0]
         seg = out_dir / f"{path.stem}_seg.png"
-        io.write_png_atomic(seg, colorize(logits.argmax(1)[0].numpy().astype(np.uint8), palette)[..., ::-1])
+        io.write_png_atomic(seg, colorize(classes.numpy().astype(np.uint8), palette)[..., ::-1])
         written.append(seg)
         if depth_net is not None:
             encoded = F.interpolate(depth_net(x), size=size, mode="bilinear", align_corners=False)[0, 0]

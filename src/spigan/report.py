@@ -18,24 +18,43 @@ from spigan.variant import METHODS, variant_of
 
 
 def load_runs(paths: list[str | Path]) -> list[FinishedRun]:
+    """Finished runs that can share one table: the same protocol and evaluation size, and
+    no two runs of the same method and seed (they would be averaged as if independent)."""
+    if not paths:
+        raise SpiganError("no run folders given")
     runs = [load_run(p) for p in paths]
     protocols = {r.result.protocol for r in runs}
     if len(protocols) > 1:
         raise SpiganError(f"runs scored with different protocols cannot share a table: {sorted(protocols)}")
+    sizes = {r.result.eval_size or "native (each label's own resolution)" for r in runs}
+    if len(sizes) > 1:
+        raise SpiganError(f"runs scored at different evaluation sizes cannot share a table: {sorted(sizes)}")
+    seen: dict[tuple[str, int], Path] = {}
+    for r in runs:
+        key = (r.method, r.seed)
+        if key in seen:
+            raise SpiganError(f"{r.path}: same method ({r.method}) and seed ({r.seed}) as {seen[key]}; give each "
+                              f"(method, seed) once")
+        seen[key] = r.path
     return runs
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
+def _mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and (population) std over the defined values; the std is None for one value,
+    where a spread is not measured."""
     a = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
     a = a[~np.isnan(a)]
-    return (float(a.mean()), float(a.std())) if a.size else (float("nan"), float("nan"))
+    if not a.size:
+        return float("nan"), float("nan")
+    return float(a.mean()), (float(a.std()) if a.size > 1 else None)
 
 
 def aggregate(runs: list[FinishedRun], which: str = "default") -> dict:
     """Per method: every seed's mIoU and per-class IoU, their mean and std over seeds, and
     the negative-transfer ratio against the same seed's source_only run."""
     source = {r.seed: r for r in runs if r.method == "source_only"}
-    out: dict = {"protocol": runs[0].result.protocol, "checkpoint": which, "methods": {}}
+    out: dict = {"protocol": runs[0].result.protocol, "eval_size": runs[0].result.eval_size, "checkpoint": which,
+                 "methods": {}}
     for method in [m for m in METHODS if any(r.method == m for r in runs)]:
         mine = sorted((r for r in runs if r.method == method), key=lambda r: r.seed)
         if which == "oracle" and not all("oracle" in r.result.checkpoints for r in mine):
@@ -59,9 +78,11 @@ def aggregate(runs: list[FinishedRun], which: str = "default") -> dict:
     return out
 
 
-def _pm(value: tuple[float, float], scale: float = 100.0, digits: int = 1) -> str:
+def _pm(value: tuple[float, float | None], scale: float = 100.0, digits: int = 1) -> str:
     mean, std = value
-    return "n/a" if np.isnan(mean) else f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
+    if np.isnan(mean):
+        return "n/a"
+    return f"{scale * mean:.{digits}f}" + ("" if std is None else f" ± {scale * std:.{digits}f}")
 
 
 def markdown(table: dict, title: str) -> str:
@@ -69,7 +90,10 @@ def markdown(table: dict, title: str) -> str:
     if not methods:
         return f"## {title}\n\n(no runs)\n"
     classes = list(next(iter(methods.values()))["iou"])
-    lines = [f"## {title}", "", f"Protocol: {table['protocol']}; mean ± std over seeds.", "",
+    seeds = sorted({len(e["seeds"]) for e in methods.values()})
+    spread = "one seed (no spread)" if seeds == [1] else f"mean ± std over {'/'.join(map(str, seeds))} seeds"
+    lines = [f"## {title}", "", f"Protocol: {table['protocol']}; scored at: {table.get('eval_size') or 'native'}; "
+             f"{spread}.", "",
              "| method | " + " | ".join(classes) + " | mIoU | neg. transfer |",
              "|---" * (len(classes) + 3) + "|"]
     for m, e in methods.items():
@@ -80,7 +104,8 @@ def markdown(table: dict, title: str) -> str:
     for m, e in methods.items():
         for s in e["seeds"]:
             nt = f"{s['negative_transfer']:.2f}" if "negative_transfer" in s else "-"
-            lines.append(f"| {m} | {s['seed']} | {100 * s['miou']:.1f} | {nt} | {s['checkpoint']} | "
+            miou = "n/a" if s["miou"] is None else f"{100 * s['miou']:.1f}"
+            lines.append(f"| {m} | {s['seed']} | {miou} | {nt} | {s['checkpoint']} | "
                          f"{s['early_stopping_iteration'] or '-'} |")
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from spigan import distributed
+from spigan.atomic import make_output_dir
 from spigan.build import build_networks, build_optimizers, pretrained_report
 from spigan.checkpoint import (
     RunState,
@@ -31,7 +32,12 @@ from spigan.data.datasets import EndlessBatches, Samples, frame_source
 from spigan.early_stopping import EarlyStopping
 from spigan.errors import Interrupted, SpiganError
 from spigan.figures import plot_losses
-from spigan.hardware import ThreadBudget, choose_precision, resolve_device
+from spigan.hardware import (
+    ThreadBudget,
+    check_training_memory,
+    choose_precision,
+    resolve_device,
+)
 from spigan.inference import evaluate_checkpoints
 from spigan.metrics_log import MetricsLog
 from spigan.objective import (
@@ -159,6 +165,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     run_dir, t, variant = Path(run_dir), cfg.train, variant_of(cfg)
     device = resolve_device(t.device)
     precision = choose_precision(t.precision, device)
+    if device.type == "cpu":
+        check_training_memory(cfg)
     ctx = distributed.setup(device.type)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
@@ -171,7 +179,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     # Only now, with data and weights found readable, does the run directory appear.
     if ctx.is_main:
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        make_output_dir(run_dir / "checkpoints", "run directory")
         remove_stale_temporaries(run_dir / "checkpoints")  # left by a write that was killed
         if resume is None:
             save_config(cfg, run_dir / "config.yaml")

@@ -21,7 +21,7 @@ class Report:
     split: str
     ontology: str
     frames: int = 0
-    sizes: Counter = field(default_factory=Counter)  # (width, height) -> images
+    sizes: Counter = field(default_factory=Counter)  # (height, width) -> images
     class_pixels: np.ndarray | None = None  # pixels per ontology class, then ignored
     depth_min: float = float("inf")
     depth_max: float = float("-inf")
@@ -30,7 +30,8 @@ class Report:
     def text(self) -> str:
         names = ONTOLOGIES[self.ontology][0]
         lines = [f"{self.dataset} at {self.root}, split {self.split}: {self.frames} frames"]
-        lines.append("image sizes: " + ", ".join(f"{w}x{h} ({n})" for (w, h), n in self.sizes.most_common()))
+        lines.append("image sizes (HxW, as every size option): " +
+                     ", ".join(f"{h}x{w} ({n})" for (h, w), n in self.sizes.most_common()))
         if self.class_pixels is not None and self.class_pixels.sum():
             total = self.class_pixels.sum()
             lines.append(f"class histogram ({self.ontology}, share of pixels):")
@@ -48,7 +49,7 @@ class Report:
     def to_dict(self) -> dict:
         return {
             "dataset": self.dataset, "root": self.root, "split": self.split, "ontology": self.ontology,
-            "frames": self.frames, "sizes": {f"{w}x{h}": n for (w, h), n in self.sizes.items()},
+            "frames": self.frames, "sizes_hxw": {f"{h}x{w}": n for (h, w), n in self.sizes.items()},
             "class_pixels": None if self.class_pixels is None else self.class_pixels.tolist(),
             "depth_range_m": [self.depth_min, self.depth_max] if self.depth_max >= self.depth_min else None,
             "problems": [{"file": p, "problem": w} for p, w in self.problems],
@@ -74,15 +75,15 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
         try:
             image = io.read_rgb(item.image)
             size = image.shape[:2]
-            report.sizes[(size[1], size[0])] += 1
+            report.sizes[size] += 1
         except SpiganError as e:
             report.problems.append(_split_message(e, item.image))
         if item.labels is not None:
             try:
                 labels = frames.table[frames.raw_labels(index)]
                 if size is not None and labels.shape != size:
-                    raise SpiganError(f"{item.labels}: label size {labels.shape[1]}x{labels.shape[0]} differs from "
-                                      f"its image's {size[1]}x{size[0]}")
+                    raise SpiganError(f"{item.labels}: label size (HxW) {labels.shape[0]}x{labels.shape[1]} differs "
+                                      f"from its image's {size[0]}x{size[1]}")
                 counts = np.bincount(labels.ravel(), minlength=256)
                 report.class_pixels[:n_classes] += counts[:n_classes]
                 report.class_pixels[n_classes] += counts[n_classes:].sum()
@@ -92,8 +93,8 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
             try:
                 depth = io.read_synthia_depth(item.depth)
                 if size is not None and depth.shape != size:
-                    raise SpiganError(f"{item.depth}: depth size {depth.shape[1]}x{depth.shape[0]} differs from its "
-                                      f"image's {size[1]}x{size[0]}")
+                    raise SpiganError(f"{item.depth}: depth size (HxW) {depth.shape[0]}x{depth.shape[1]} differs from "
+                                      f"its image's {size[0]}x{size[1]}")
                 report.depth_min = min(report.depth_min, float(depth.min()))
                 report.depth_max = max(report.depth_max, float(depth.max()))
             except SpiganError as e:

@@ -22,8 +22,9 @@ from spigan.data.transforms import (
     random_crop,
 )
 from spigan.errors import SpiganError
+from spigan.hardware import check_memory
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
-from spigan.sim.dataset import SimFrames, default_cache_dir
+from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SimFrames, default_cache_dir
 from spigan.variant import variant_of
 
 
@@ -75,7 +76,8 @@ def frame_source(cfg: Config, role: str, split: str):
     """The frames of `role` ("source" or "target") for `split`, from the configured dataset.
 
     Training frames have labels (and depth) resized with the images; validation frames keep
-    their labels at the dataset's own resolution, where they are scored."""
+    their labels at the dataset's own resolution, where they are scored, unless
+    data.eval_size is "train" (the paper's protocol: labels resized to data.size)."""
     data = cfg.data
     name = data.source if role == "source" else data.target
     if name == "sim":
@@ -91,13 +93,15 @@ def frame_source(cfg: Config, role: str, split: str):
         labels = role == "source" or not training or variant.uses_target_labels
         depth = role == "source" and training and "depth" in variant.batch_keys
         return real_frames(name, root, split, data.ontology, data.size, labels=labels, depth=depth,
-                           resize_labels=training)
+                           resize_labels=training or data.eval_size == "train")
     raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
 
 
 def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     """`length` frames of the simulator's `domain` renderer at the config's size and world."""
     data = cfg.data
+    h, w = data.size
+    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"data.size {h}x{w}: rendering one simulator frame")
     cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
     return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache), data.ontology)
 
@@ -109,15 +113,28 @@ def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels
 
 
 def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None = None, frames: int | None = None,
-                       domain: str = "photo") -> Samples:
+                       domain: str = "photo", eval_size: str | None = None) -> Samples:
     """A labelled split to score a model of `cfg` on: the simulator's `domain` renderer
-    (`frames` long, default data.val_frames) or a real dataset under `root`."""
+    (`frames` long, default data.val_frames) or a real dataset under `root` (its first
+    `frames` images if given), scored at `eval_size` (default: the config's)."""
     if dataset == "sim":
         return Samples(sim_frames(cfg, domain, split, frames or cfg.data.val_frames), None, ("image", "labels"))
+    if dataset not in REAL_DATASETS:
+        raise SpiganError(f"--dataset {dataset}: unknown dataset (available: sim, {', '.join(REAL_DATASETS)})")
     if not root:
         raise SpiganError(f"--root: required for --dataset {dataset}")
-    source = real_frames(dataset, root, split, cfg.data.ontology, cfg.data.size, labels=True, resize_labels=False)
+    resize = (eval_size or cfg.data.eval_size) == "train"
+    source = real_frames(dataset, root, split, cfg.data.ontology, cfg.data.size, labels=True, resize_labels=resize)
+    if frames:
+        source.items = source.items[:frames]
     return Samples(source, None, ("image", "labels"))
+
+
+def eval_size_name(cfg: Config, eval_size: str | None = None) -> str:
+    """How a run's scores were computed, for results files and reports."""
+    if (eval_size or cfg.data.eval_size) == "train":
+        return f"{cfg.data.size[0]}x{cfg.data.size[1]} (labels resized to data.size, the paper's protocol)"
+    return "native (each label's own resolution)"
 
 
 class EndlessBatches:

