@@ -140,12 +140,155 @@ CASES = [
     ("vistas-config-missing", lambda w, t: _broken(w, t, "vistas", "config.json", lambda p: p.unlink()),
      "no config.json or config_v1.2.json"),
     ("symlink-outside-root", lambda w, t: _broken(w, t, "camvid", "val/*.png", _symlink_out), "outside the dataset root"),
+    ("lr-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "train.lr=-1"], "train.lr: must be positive"),
+    ("seed-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "train.seed=-1"], "train.seed: must be at least 0"),
+    ("beta-out-of-range", lambda w, t: ["train", str(w / "tiny.yaml"), "train.beta1=1.5"],
+     "train.beta1: must be in [0, 1)"),
+    ("weight-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "loss.privileged=-0.1"],
+     "loss.privileged: must be at least 0"),
+    ("frames-zero", lambda w, t: ["train", str(w / "tiny.yaml"), "data.val_frames=0"],
+     "data.val_frames: must be at least 1"),
+    ("eval-size-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "data.eval_size=full"],
+     "data.eval_size: 'full' is not one of"),
+    ("threads-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "train.threads=-2"], "train.threads: must be"),
+    ("override-without-equals", lambda w, t: ["train", str(w / "tiny.yaml"), "lr"], "override 'lr': expected key=value"),
+    ("override-into-a-value", lambda w, t: ["train", str(w / "tiny.yaml"), "train.lr.x=1"], "train.lr: expected a number"),
+    ("train-out-is-a-file", lambda w, t: ["train", str(w / "tiny.yaml"), "--out", str(w / "street.png")],
+     "street.png: is a file, not a folder"),
+    ("train-out-unwritable", lambda w, t: ["train", str(w / "tiny.yaml"), "--out", "/proc/spigan-run"],
+     "--out /proc/spigan-run: cannot write there"),
+    ("train-huge-frames", lambda w, t: ["train", str(w / "tiny.yaml"), "data.size=[20000,40000]", "data.crop=[0,0]"],
+     "training images of 20000x40000"),
+    ("resume-with-overrides", lambda w, t: ["train", "--resume", str(w / "run"), "model.fcn_width=32"],
+     "--resume"),
+    ("resume-missing-folder", lambda w, t: ["train", "--resume", str(t / "nothing")], "checkpoint not found"),
+    # evaluate
+    ("evaluate-json-unwritable", lambda w, t: ["evaluate", _ckpt(w), "--json", "/proc/scores.json"],
+     "--json /proc/scores.json: cannot write there"),
+    ("evaluate-json-is-a-folder", lambda w, t: ["evaluate", _ckpt(w), "--json", str(t)], "is a folder, not a file"),
+    ("evaluate-baseline-other-classes", lambda w, t: ["evaluate", _ckpt(w), "--baseline", _camvid_ckpt(w, t)],
+     "predicts the camvid-11 classes"),
+    ("evaluate-frames-zero", lambda w, t: ["evaluate", _ckpt(w), "--frames", "0"], "must be at least 1"),
+    ("evaluate-dataset-unknown", lambda w, t: ["evaluate", _ckpt(w), "--dataset", "kitti", "--root", str(t)],
+     "--dataset kitti: unknown dataset"),
+    ("evaluate-root-missing", lambda w, t: ["evaluate", _ckpt(w), "--dataset", "camvid"], "--root: required"),
+    ("evaluate-protocol-mismatch", lambda w, t: ["evaluate", _ckpt(w), "--protocol", "camvid-11"],
+     "does not apply to a 16-class model"),
+    ("evaluate-split-missing", lambda w, t: ["evaluate", _ckpt(w), "--dataset", "camvid", "--root", str(w / "camvid"),
+                                             "--split", "test"], "expected the CamVid SegNet layout"),
+    ("evaluate-eval-size-unknown", lambda w, t: ["evaluate", _ckpt(w), "--eval-size", "half"], "invalid choice"),
+    ("checkpoint-text-file", lambda w, t: ["evaluate", _write(t, "notes.pt", "training went well\n")],
+     "notes.pt: not a loadable checkpoint (not a PyTorch file"),
+    ("checkpoint-empty", lambda w, t: ["evaluate", _write(t, "empty.pt", "")], "empty.pt: not a loadable checkpoint"),
+    ("checkpoint-truncated", lambda w, t: ["evaluate", _truncated_copy(w, t)], "cut.pt: not a loadable checkpoint"),
+    ("checkpoint-is-a-folder", lambda w, t: ["evaluate", str(t)], "is a folder, not a checkpoint file"),
+    # predict
+    ("predict-out-is-a-file", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", str(w / "gray.png")],
+     "gray.png: is a file, not a folder"),
+    ("predict-out-unwritable", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", "/proc/pred"],
+     "--out /proc/pred: cannot write there"),
+    ("predict-image-is-a-folder", lambda w, t: ["predict", _ckpt(w), str(t), "--out", str(t / "pred")],
+     "is a folder, not an image file"),
+    ("predict-image-corrupt", lambda w, t: ["predict", _ckpt(w), _corrupt_png(t), "--out", str(t / "pred")],
+     "broken.png: not a readable image"),
+    ("predict-image-rgba", lambda w, t: ["predict", _ckpt(w), _rgba_png(t), "--out", str(t / "pred")], "got RGBA"),
+    ("predict-checkpoint-missing", lambda w, t: ["predict", str(t / "no.pt"), str(w / "street.png"), "--out",
+                                                 str(t / "pred")], "no.pt: checkpoint not found"),
+    # sim
+    ("preview-scenes-zero", lambda w, t: ["sim", "preview", "--out", str(t / "p.png"), "--scenes", "0"],
+     "--scenes: must be at least 1"),
+    ("preview-scenes-too-many", lambda w, t: ["sim", "preview", "--out", str(t / "p.png"), "--scenes", "1000"],
+     "--scenes: at most 64"),
+    ("preview-unknown-format", lambda w, t: ["sim", "preview", "--out", str(t / "p.xyz")], "unknown image format '.xyz'"),
+    ("preview-out-is-a-folder", lambda w, t: ["sim", "preview", "--out", str(t)], "is a folder, not a file"),
+    ("preview-huge", lambda w, t: ["sim", "preview", "--out", str(t / "p.png"), "--size", "20000x40000"],
+     "--size 20000x40000: the preview needs about"),
+    ("export-count-negative", lambda w, t: ["sim", "export", "--domain", "sim", "--count", "-5", "--size", "32x64",
+                                            "--out", str(t / "x")], "--count: must be at least 1"),
+    ("export-count-not-a-number", lambda w, t: ["sim", "export", "--domain", "sim", "--count", "many", "--size",
+                                                "32x64", "--out", str(t / "x")], "'many' is not a whole number"),
+    ("export-out-is-a-file", lambda w, t: ["sim", "export", "--domain", "sim", "--count", "2", "--size", "32x64",
+                                           "--out", str(w / "street.png")], "is a file, not a folder"),
+    ("export-layout-of-other-domain", lambda w, t: ["sim", "export", "--domain", "sim", "--count", "2", "--size",
+                                                    "32x64", "--out", str(t / "x"), "--layout", "camvid"],
+     "the sim domain is exported as synthia"),
+    ("export-huge", lambda w, t: ["sim", "export", "--domain", "photo", "--count", "1", "--size", "20000x40000",
+                                  "--out", str(t / "x")], "rendering one frame needs about"),
+    # data check
+    ("check-json-unwritable", lambda w, t: ["data", "check", "--dataset", "camvid", "--root", str(w / "camvid"),
+                                            "--split", "val", "--json", "/proc/check.json"], "cannot write there"),
+    ("check-dataset-sim", lambda w, t: ["data", "check", "--dataset", "sim", "--root", str(t)], "invalid choice"),
+    ("check-root-is-a-file", lambda w, t: ["data", "check", "--dataset", "camvid", "--root", str(w / "street.png")],
+     "street.png: is a file, not a dataset folder"),
+    ("vistas-config-corrupt", lambda w, t: _broken(w, t, "vistas", "config.json",
+                                                   lambda p: p.write_text("{labels: ")), "not a Vistas config"),
+    # ablate, report, demo
+    ("ablate-seeds-zero", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--seeds", "0", "--out", str(t / "a")],
+     "--seeds: must be at least 1"),
+    ("ablate-jobs-zero", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--jobs", "0", "--out", str(t / "a")],
+     "--jobs: must be at least 1"),
+    ("ablate-out-is-a-file", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--out", str(w / "street.png")],
+     "is a file, not a folder"),
+    ("ablate-config-missing", lambda w, t: ["ablate", str(t / "none.yaml"), "--out", str(t / "a")],
+     "none.yaml: cannot read config"),
+    ("ablate-method-unknown", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--methods", "cyclegan"], "invalid choice"),
+    ("report-not-a-run", lambda w, t: ["report", str(t), "--out", str(t / "r")], "not a finished run"),
+    ("report-same-run-twice", lambda w, t: ["report", str(w / "run"), _copy_run(w, t), "--out", str(t / "r")],
+     "same method (spigan) and seed (0)"),
+    ("report-results-corrupt", lambda w, t: ["report", _copy_run(w, t, results="{"), "--out", str(t / "r")],
+     "not a spigan results.json"),
+    ("report-out-is-a-file", lambda w, t: ["report", str(w / "run"), "--out", str(w / "street.png")],
+     "is a file, not a folder"),
+    ("demo-out-is-a-file", lambda w, t: ["demo", "--out", str(w / "street.png")], "is a file, not a folder"),
+    ("demo-override-unknown", lambda w, t: ["demo", "--out", str(t / "d"), "trian.lr=1"], "trian: unknown key"),
+    # the command line itself
+    ("unknown-subcommand", lambda w, t: ["frobnicate"], "invalid choice: 'frobnicate'"),
+    ("unknown-option", lambda w, t: ["evaluate", _ckpt(w), "--bogus"], "unrecognized arguments: --bogus"),
     # predict
     ("predict-image-missing", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(t / "no.png"),
                                             "--out", str(t / "pred")], "no.png: image not found"),
     ("predict-grayscale", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(w / "gray.png"),
                                         "--out", str(t / "pred")], "gray.png: expected an 8-bit RGB image"),
 ]
+
+
+def _ckpt(world) -> str:
+    return str(world / "run" / "checkpoints" / "last.pt")
+
+
+def _camvid_ckpt(world, tmp) -> str:
+    """The tiny run's checkpoint, relabelled as a CamVid-ontology model."""
+    from spigan.ontology import CAMVID_CLASSES
+
+    def to_camvid(state):
+        state["config"]["data"]["ontology"] = state["config"]["data"]["protocol"] = "camvid-11"
+        state["classes"] = list(CAMVID_CLASSES)
+
+    return str(tamper_checkpoint(world, tmp, to_camvid))
+
+
+def _truncated_copy(world, tmp) -> str:
+    data = (world / "run" / "checkpoints" / "last.pt").read_bytes()
+    (tmp / "cut.pt").write_bytes(data[: len(data) // 2])
+    return str(tmp / "cut.pt")
+
+
+def _corrupt_png(tmp) -> str:
+    (tmp / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    return str(tmp / "broken.png")
+
+
+def _rgba_png(tmp) -> str:
+    (tmp / "rgba.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32, 4), np.uint8))[1].tobytes())
+    return str(tmp / "rgba.png")
+
+
+def _copy_run(world, tmp, results: str | None = None) -> str:
+    dst = tmp / "copy"
+    shutil.copytree(world / "run", dst)
+    if results is not None:
+        (dst / "results.json").write_text(results)
+    return str(dst)
 
 
 def _write(tmp, name, text):
@@ -236,13 +379,14 @@ def test_bad_input_gets_one_clear_line(world, tmp_path, capsys, case, make_args,
     assert "Traceback" not in err
     after = snapshot(world, tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing that existed was changed
+    assert set(after) == set(before), set(after) - set(before)  # and nothing half-written was left
     assert not (tmp_path / "pwned").exists()
     if args[0] == "train" and "--resume" not in args and "--out" not in args:
         assert not Path("runs").exists() or not any(Path("runs").iterdir())
 
 
-def test_there_are_at_least_30_cases():
-    assert len({c[0] for c in CASES}) >= 30
+def test_there_are_at_least_60_cases():
+    assert len({c[0] for c in CASES}) == len(CASES) >= 60
 
 
 def test_no_traceback_from_a_real_process(world, tmp_path):

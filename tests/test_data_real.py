@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from spigan.data import io
+from spigan.data.export import export
 from spigan.data.real import real_frames
 from spigan.errors import SpiganError
 from spigan.ontology import (
@@ -146,3 +147,54 @@ def test_wrong_layouts_are_named(tmp_path, dataset, root_setup, message):
 # ---------------------------------------------------------------------------------------
 
 
+
+
+def test_vistas_palette_labels_are_read_as_indices(tmp_path):
+    """Mapillary distributes Vistas labels as 8-bit palette PNGs: pixel value = label index,
+    the palette holds display colours. OpenCV would return the colours; we need the indices."""
+    from PIL import Image
+
+    indices = (np.arange(6 * 8).reshape(6, 8) % 66).astype(np.uint8)
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette([(7 * i) % 256 for i in range(768)])
+    image.save(tmp_path / "label.png")
+    assert io.is_palette_png(tmp_path / "label.png")
+    assert cv2.imread(str(tmp_path / "label.png"), cv2.IMREAD_UNCHANGED).ndim == 3  # what OpenCV would give
+    assert np.array_equal(io.read_index_png(tmp_path / "label.png"), indices)
+
+
+@pytest.mark.parametrize("config_name", ["config.json", "config_v1.2.json"])
+def test_vistas_split_as_distributed_checks_and_evaluates(tmp_path, config_name, tiny_config, capsys):
+    """A Vistas split laid out as Mapillary ships it (JPEG images, palette labels, the label
+    list in config.json or config_v1.2.json) passes `data check` and scores under the
+    7-category protocol."""
+    from spigan.cli import main
+
+    export("photo", 3, 32, 64, tmp_path / "vistas", split="val", layout="vistas", progress=False)
+    if config_name != "config.json":
+        (tmp_path / "vistas" / "config.json").rename(tmp_path / "vistas" / config_name)
+    labels = sorted((tmp_path / "vistas" / "validation" / "labels").glob("*.png"))
+    assert labels and all(io.is_palette_png(p) for p in labels)
+    assert main(["data", "check", "--dataset", "vistas", "--root", str(tmp_path / "vistas"), "--split", "val",
+                 "--quiet"]) == 0
+    frames = real_frames("vistas", tmp_path / "vistas", "val", "7-category", (32, 64), resize_labels=False)
+    assert set(np.unique(frames[0]["labels"])) - {255} <= set(range(7))
+
+    from spigan.train import train
+
+    cfg = tiny_config("train.method=source_only", "train.iterations=1", "data.ontology=7-category",
+                      "data.protocol=7-category")
+    train(cfg, tmp_path / "run", progress=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "run" / "checkpoints" / "last.pt"), "--dataset", "vistas", "--root",
+                 str(tmp_path / "vistas"), "--split", "val"]) == 0
+    out = capsys.readouterr().out
+    assert "[7-category]" in out and "vehicle" in out and "mIoU" in out
+
+
+def test_evaluation_at_the_training_size_resizes_labels(tmp_path):
+    export("photo", 2, 32, 64, tmp_path / "camvid", split="val", layout="camvid", progress=False)
+    native = real_frames("camvid", tmp_path / "camvid", "val", "camvid-11", (16, 32), resize_labels=False)
+    resized = real_frames("camvid", tmp_path / "camvid", "val", "camvid-11", (16, 32), resize_labels=True)
+    assert native[0]["labels"].shape == (32, 64) and resized[0]["labels"].shape == (16, 32)
+    assert native[0]["image"].shape == resized[0]["image"].shape == (16, 32, 3)

@@ -39,3 +39,17 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     bad.write_text("train: {lrr: 1}\n")
     assert main(["train", str(bad)]) == 2
     assert "train.lrr: unknown key" in capsys.readouterr().err
+
+
+def test_cli_evaluate_on_a_real_layout_with_frames_and_the_papers_evaluation_size(finished_run, tmp_path):
+    from spigan.data.export import export
+
+    folder, _ = finished_run
+    export("photo", 3, 48, 96, tmp_path / "cityscapes", split="val", progress=False)
+    ckpt = str(folder / "spigan" / "checkpoints" / "last.pt")
+    for size, expected in (("native", "native"), ("train", "32x64 (labels resized")):
+        out = tmp_path / f"{size}.json"
+        assert main(["evaluate", ckpt, "--dataset", "cityscapes", "--root", str(tmp_path / "cityscapes"), "--frames",
+                     "2", "--eval-size", size, "--json", str(out)]) == 0
+        scores = json.loads(out.read_text())
+        assert len(scores["per_image_miou"]) == 2 and scores["eval_size"].startswith(expected)

@@ -100,6 +100,8 @@ def remove_stale_temporaries(folder: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict:
     """Reads a checkpoint without unpickling code (tensors and plain containers only)."""
     path = Path(path)
+    if path.is_dir():
+        raise SpiganError(f"{path}: is a folder, not a checkpoint file")
     if not path.is_file():
         raise SpiganError(f"{path}: checkpoint not found")
     with open(path, "rb") as f:

@@ -323,11 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     # key=value overrides may come after options (`train cfg.yaml --out d train.seed=1`),
     # which argparse alone leaves unrecognised.
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        if not hasattr(args, "overrides") or not all("=" in e and not e.startswith("-") for e in extra):
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.overrides = list(args.overrides) + extra
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            if not hasattr(args, "overrides") or not all("=" in e and not e.startswith("-") for e in extra):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            args.overrides = list(args.overrides) + extra
+    except SystemExit as e:  # a usage error (one line, printed) or --help
+        return e.code if isinstance(e.code, int) else 2
     try:
         args.func(args)
     except Interrupted as e:

@@ -27,6 +27,8 @@ def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
     """Each image is resized to the run's training size, segmented, and the logits are
     upsampled back to the image's own size. Writes NAME_seg.png and NAME_depth.png."""
     for name in images:  # a missing file costs a second, not the frames before it
+        if Path(name).is_dir():
+            raise SpiganError(f"{name}: is a folder, not an image file")
         if not Path(name).is_file():
             raise SpiganError(f"{name}: image not found")
     state = load_checkpoint(checkpoint)

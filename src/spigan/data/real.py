@@ -151,6 +151,8 @@ def _inside(items: list[Item], root: Path) -> list[Item]:
 
 def _root(root: str | Path) -> Path:
     root = Path(root).expanduser()
+    if root.is_file():
+        raise SpiganError(f"{root}: is a file, not a dataset folder")
     if not root.is_dir():
         raise SpiganError(f"{root}: dataset root not found")
     return root

@@ -1,0 +1,39 @@
+"""Atomic writes, and the checks that an output can be written before work starts."""
+
+import pytest
+
+from spigan.atomic import (check_output_dir, check_output_file, copy_atomically, make_output_dir,
+                           write_text_atomically)
+from spigan.errors import SpiganError
+from spigan.hardware import check_memory
+
+
+def test_atomic_writes_leave_no_temporary(tmp_path):
+    write_text_atomically(tmp_path / "a" / "b.txt", "hello")
+    copy_atomically(tmp_path / "a" / "b.txt", tmp_path / "c.txt")
+    assert (tmp_path / "c.txt").read_text() == "hello"
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_output_checks_create_nothing_and_name_the_problem(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert check_output_dir(tmp_path / "new" / "deeper", "--out") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(SpiganError, match="--out .*file: is a file, not a folder"):
+        check_output_dir(tmp_path / "file", "--out")
+    with pytest.raises(SpiganError, match="cannot be created .*file is a file"):
+        check_output_dir(tmp_path / "file" / "sub", "--out")
+    with pytest.raises(SpiganError, match="--json .*: is a folder, not a file"):
+        check_output_file(tmp_path, "--json")
+    with pytest.raises(SpiganError, match="--json /proc/x.json: cannot write there"):
+        check_output_file("/proc/x.json", "--json")
+    assert make_output_dir(tmp_path / "made", "--out").is_dir()
+
+
+def test_memory_check_refuses_what_cannot_fit(monkeypatch):
+    monkeypatch.setattr("spigan.hardware.available_memory", lambda: 2 * 2**30)
+    check_memory(2**30, "a small thing")
+    with pytest.raises(SpiganError, match="a big thing needs about 3.0 GiB of memory; 2.0 GiB are available"):
+        check_memory(3 * 2**30, "a big thing")
+    monkeypatch.setattr("spigan.hardware.available_memory", lambda: None)
+    check_memory(10**15, "anything, where memory cannot be read")
