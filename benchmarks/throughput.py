@@ -120,14 +120,14 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
 
     def iteration():
         if mode == "reference":
-            plain_iteration(nets, optimizers, weights, batches, x_r, cfg.loss.max_depth)
+            plain_iteration(nets, optimizers, weights, batches, x_r)
             return
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"], batches[0]["image"],
                                x_r, scaler=scaler)
             for k, batch in enumerate(batches):
                 adaptation_step(nets, optimizers, weights, batch["image"], batch["labels"], batch["depth"], k == 0,
-                                cfg.loss.max_depth, scaler=scaler)
+                                scaler=scaler)
 
     def sync():
         if device.type == "cuda":

@@ -2,8 +2,13 @@
 
 import pytest
 
-from spigan.atomic import (check_output_dir, check_output_file, copy_atomically, make_output_dir,
-                           write_text_atomically)
+from spigan.atomic import (
+    check_output_dir,
+    check_output_file,
+    copy_atomically,
+    make_output_dir,
+    write_text_atomically,
+)
 from spigan.errors import SpiganError
 from spigan.hardware import check_memory
 

@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from spigan import losses
-from spigan.depth import decode_depth, encode_depth
+from spigan.depth import (
+    DEPTH_TARGETS,
+    INVALID,
+    decode_depth,
+    depth_prediction,
+    encode_depth,
+)
 
 
 def test_depth_encoding_and_l1():
@@ -22,7 +28,34 @@ def test_depth_encoding_and_l1():
     assert losses.l1_depth(pred, enc).item() == pytest.approx(expected)
 
 
-def test_decoding_inverts_encoding():
+@pytest.mark.parametrize("target", DEPTH_TARGETS)
+def test_each_target_round_trips_through_p_output_and_skips_invalid_pixels(target):
     depth = torch.tensor([1.0, 2.5, 10.0, 80.0, 655.35])
-    assert torch.allclose(decode_depth(encode_depth(depth, 655.35), 655.35), depth, rtol=1e-5)
-    assert np.allclose(decode_depth(encode_depth(depth, 655.35).numpy(), 655.35), depth.numpy(), rtol=1e-5)
+    encoded = encode_depth(depth, 655.35, target)
+    # A P that predicts the target exactly: its raw output, through the target's head.
+    raw = encoded / 655.35 if target == "metres" else encoded
+    assert torch.allclose(depth_prediction(raw, 655.35, target), encoded)
+    assert torch.allclose(decode_depth(raw, 655.35, target), depth, rtol=1e-5)
+    assert np.allclose(decode_depth(raw.numpy(), 655.35, target), depth.numpy(), rtol=1e-5)
+    invalid = encode_depth(torch.tensor([float("nan"), 0.0, -3.0, float("inf")]), 655.35, target)
+    assert (invalid == INVALID).all()
+    assert losses.l1_depth(torch.zeros(4), invalid).item() == 0.0  # no valid pixel: nothing to learn
+
+
+def test_targets_by_hand():
+    z = torch.tensor([0.5, 4.0, 1000.0])  # below 1 m and beyond the range are clamped
+    assert encode_depth(z, 655.35, "metres").tolist() == pytest.approx([1.0, 4.0, 655.35])
+    assert encode_depth(z, 655.35, "inverse").tolist() == pytest.approx([1.0, 0.25, 1 / 655.35])
+    assert depth_prediction(torch.tensor([0.5]), 655.35, "metres").item() == pytest.approx(327.675)
+    with pytest.raises(ValueError, match="unknown depth target"):
+        encode_depth(z, 655.35, "feet")
+
+
+def test_the_option_is_validated():
+    from spigan.config import load_config
+    from spigan.errors import SpiganError
+
+    assert load_config(None, []).loss.depth_target == "log"
+    assert load_config(None, ["loss.depth_target=inverse"]).loss.depth_target == "inverse"
+    with pytest.raises(SpiganError, match="loss.depth_target: 'feet' is not one of log, metres, inverse"):
+        load_config(None, ["loss.depth_target=feet"])

@@ -35,11 +35,11 @@ def test_optimised_iteration_equals_the_plain_one(cancelled_biases):
     plain, fast = networks(), networks()
     plain_opt, fast_opt = adams(plain), adams(fast)
     for _ in range(2):
-        plain_logs = plain_iteration(plain, plain_opt, w, batches, x_r, 655.35)
+        plain_logs = plain_iteration(plain, plain_opt, w, batches, x_r)
         d = discriminator_step(fast.generator, fast.discriminator, fast_opt["discriminator"], batches[0]["image"], x_r)
         fast_logs = [{"discriminator": d["discriminator"].item()}]
         for k, b in enumerate(batches):
-            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], b["depth"], k == 0, 655.35)
+            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], b["depth"], k == 0)
             fast_logs.append({"adversarial": step["adversarial"].item(), "total": step["total"].item()})
         for a, b in zip(plain_logs, fast_logs):
             for key in a:

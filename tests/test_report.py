@@ -61,3 +61,19 @@ def test_one_seed_shows_no_spread_and_the_evaluation_size(tmp_path):
     text = markdown(aggregate(runs, "default"), "t")
     assert "± " not in text and "one seed (no spread)" in text and "scored at: native" in text
     assert "| spigan | 40.0 |" in text.replace("**", "") or "**40.0**" in text
+
+
+def test_gradient_shares_are_summarised_per_method(tmp_path):
+    from spigan.report import gradient_shares, shares_markdown
+
+    runs = []
+    for seed, privileged in ((0, [0.1, 0.2, 0.3]), (1, [0.3, 0.3, 0.3])):
+        folder = fake_run(tmp_path / f"sp{seed}", "spigan", seed, 0.4, [0.5], 0.4)
+        rows = [{"iteration": i, "generator_gradient_share/adversarial": 1 - p, "generator_gradient_share/task": 0.0,
+                 "generator_gradient_share/privileged": p, "generator_gradient_share/perceptual": 0.0}
+                for i, p in enumerate(privileged)]
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        runs.append(folder)
+    shares = gradient_shares(load_runs(runs))
+    assert shares["spigan"]["privileged"] == pytest.approx((0.25, 0.05))  # medians 0.2 and 0.3
+    assert "γ·L_P(G(x_s))" in shares_markdown(shares) and "25.0 ± 5.0" in shares_markdown(shares)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from spigan.depth import DEPTH_TARGETS
 from spigan.errors import SpiganError
 from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
@@ -47,7 +48,9 @@ class LossConfig:
     task: float = 0.5  # β
     privileged: float = 0.1  # γ
     perceptual: float = 0.33  # δ
-    max_depth: float = 655.35  # metres; depth is log-scaled to [0, 1] up to this value
+    max_depth: float = 655.35  # metres: depth is clamped to [1, max_depth] (SYNTHIA's 16-bit range)
+    # What P regresses (spigan.depth): log (log z / log max, in [0, 1]) | metres | inverse (1/z).
+    depth_target: str = "log"
 
 
 @dataclass
@@ -108,6 +111,9 @@ class TrainConfig:
     checkpoint_every: int = 500
     keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
     nonfinite: str = "stop"  # a NaN/inf loss: stop (naming term and iteration) | skip (that update)
+    # On logging iterations, the norm of the gradient each weighted term of Eq. 1 sends into
+    # G (metrics.jsonl, TensorBoard, the loss figure, the report). Same trajectory either way.
+    log_generator_gradients: bool = True
 
 
 @dataclass
@@ -192,6 +198,8 @@ class Config:
         if self.model.fcn_input_padding not in (1, 100):
             raise SpiganError(f"model.fcn_input_padding: must be 100 (FCN-8s) or 1 (compact), "
                               f"got {self.model.fcn_input_padding}")
+        if self.loss.depth_target not in DEPTH_TARGETS:
+            raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
         if self.data.eval_size not in EVAL_SIZES:
             raise SpiganError(f"data.eval_size: {self.data.eval_size!r} is not one of {', '.join(EVAL_SIZES)}")
         protocol_for(self.data.ontology, self.data.protocol)

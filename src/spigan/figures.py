@@ -21,6 +21,9 @@ from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, render_pair
 from spigan.variant import variant_of
 
+GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
+                  "perceptual": "δ·L_perc"}
+
 
 def pyplot():
     """matplotlib.pyplot on the file-only Agg backend."""
@@ -111,7 +114,9 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
     plt = pyplot()
     its = [h["iteration"] for h in history]
     adversarial = any("adversarial" in h for h in history)
-    fig, axes = plt.subplots(1, 2 if adversarial else 1, figsize=(12 if adversarial else 6, 4), squeeze=False)
+    shares = [h for h in history if "generator_gradient_share/adversarial" in h]
+    panels = 1 + adversarial + bool(shares)
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
     ax = axes[0, 0]
     for key, label in (("task_source", "task on x_s"), ("task_adapted", "task on G(x_s)"),
                        ("perceptual", "perceptual"), ("privileged_source", "privileged on x_s"),
@@ -138,6 +143,16 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
         ax.set_title("adversarial losses and early stopping (cf. Fig. 4)")
         ax.legend()
         ax.grid(alpha=0.3)
+    if shares:
+        ax = axes[0, panels - 1]
+        for term, label in GRADIENT_TERMS.items():
+            ax.plot([h["iteration"] for h in shares], [100 * h[f"generator_gradient_share/{term}"] for h in shares],
+                    label=label)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("% of the gradient norms into G")
+        ax.set_title("what moves G: each weighted term's share")
+        ax.legend()
+        ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path, 90)
@@ -146,6 +161,10 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
 # ---------------------------------------------------------------------------------------
 # The ablation's figures (Figures 3-8)
 # ---------------------------------------------------------------------------------------
+
+
+def _has_shares(rows: list[dict]) -> bool:
+    return any("generator_gradient_share/adversarial" in r for r in rows)
 
 
 def _network(run: FinishedRun, which: str) -> torch.nn.Module | None:
@@ -166,7 +185,7 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
             continue
         rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
         written[plot_losses(rows, r.result.early_stopping_iteration, folder / f"losses_{method}.png",
-                            f"{method}, seed {r.seed} (cf. Fig. 3-4)")] = (1, 2)
+                            f"{method}, seed {r.seed} (cf. Fig. 3-4)")] = (1, 3 if _has_shares(rows) else 2)
     written.update(qualitative(first, folder, examples))
     return written
 
@@ -241,7 +260,8 @@ def figure_one(cfg: Config, path: Path, spigan: FinishedRun, source_only: Finish
         x_f = G(x_s)
         panels = [tensor_to_image(x_s[0]), tensor_to_image(x_f[0])]
         if P is not None:
-            panels.append(depth_to_rgb(decode_depth(P(x_f)[0, 0].numpy(), spigan.cfg.loss.max_depth)))
+            loss = spigan.cfg.loss
+            panels.append(depth_to_rgb(decode_depth(P(x_f)[0, 0].numpy(), loss.max_depth, loss.depth_target)))
         else:
             panels.append(np.zeros_like(panels[0]))
         sample = target[row]

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
+from spigan.errors import SpiganError
+
 
 class MetricsLog:
     """metrics.jsonl (one JSON object per logged iteration) and TensorBoard scalars.
@@ -43,3 +47,38 @@ class MetricsLog:
     def close(self) -> None:
         self.file.close()
         self.writer.close()
+
+
+def check_finite(pending: dict, skip: bool) -> None:
+    """In `stop` mode, a non-finite loss ends the run naming the term and the iteration."""
+    if skip:
+        return
+    for name, entries in pending.items():
+        values = torch.stack([v for _, v in entries]).float()
+        bad = (~torch.isfinite(values)).nonzero()
+        if len(bad):
+            iteration = entries[int(bad[0])][0]
+            raise SpiganError(f"non-finite {name} loss ({values[int(bad[0])].item()}) at iteration {iteration}; "
+                              f"stopped without saving it (train.nonfinite=skip skips such batches instead)")
+
+
+def interval_means(pending: dict[str, list], skip: bool) -> dict[str, float]:
+    """Each term's mean over the logging interval (the count of skipped updates for
+    `skipped`); empties `pending`. The only host-device synchronisation of the loop."""
+    check_finite(pending, skip)
+    values = {k: float(torch.nanmean(torch.stack([v for _, v in e]).float())) for k, e in pending.items()
+              if k != "skipped"}
+    if "skipped" in pending:
+        values["skipped"] = float(sum(float(v) for _, v in pending["skipped"]))
+    pending.clear()
+    return values
+
+
+def with_gradient_shares(values: dict[str, float]) -> dict[str, float]:
+    """Adds each term's share of the gradient G receives: its norm over the sum of the
+    terms' norms (the "PI share" of issue 14 is generator_gradient_share/privileged)."""
+    norms = {k.split("/", 1)[1]: v for k, v in values.items() if k.startswith("generator_gradient/")}
+    total = sum(norms.values())
+    if total > 0:
+        values.update({f"generator_gradient_share/{name}": v / total for name, v in norms.items()})
+    return values

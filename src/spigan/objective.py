@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from spigan.config import LossConfig
-from spigan.depth import encode_depth
+from spigan.depth import depth_prediction, encode_depth
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,
@@ -82,15 +82,18 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
 
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
                     x_s: torch.Tensor, y_s: torch.Tensor, z_s: torch.Tensor, update_task_and_privileged: bool,
-                    max_depth: float, skip_nonfinite: bool = False,
-                    scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
+                    skip_nonfinite: bool = False, scaler: torch.amp.GradScaler | None = None,
+                    measure_generator_gradients: bool = False) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
-    `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant).
+    `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant) and the
+    depth target of Eq. 5 (w.depth_target, w.max_depth; spigan.depth).
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
     Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
     then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as
     neither network normalises over the batch.
+    `measure_generator_gradients`: also returns the norm of the gradient each weighted term
+    sends into G's parameters (see generator_gradient_norms); the update is unchanged.
     """
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     update = update_task_and_privileged
@@ -99,7 +102,7 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     if P is not None:
         P.requires_grad_(update)
     zero = x_s.new_zeros(())
-    z_target = encode_depth(z_s, max_depth)
+    z_target = encode_depth(z_s, w.max_depth, w.depth_target)
     b = len(x_s)
 
     x_f = G(x_s)  # adapted images, shared by every term below
@@ -110,11 +113,13 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     else:
         task_source, task_adapted = zero, cross_entropy(T(x_f), y_s)
     priv_source = priv_adapted = zero
+    if P is not None:
+        depth_of = lambda x: depth_prediction(P(x), w.max_depth, w.depth_target)  # noqa: E731
     if P is not None and update:
-        depth_s, depth_f = P(torch.cat([x_s, x_f])).split([b, b])
+        depth_s, depth_f = depth_of(torch.cat([x_s, x_f])).split([b, b])
         priv_source, priv_adapted = l1_depth(depth_s, z_target), l1_depth(depth_f, z_target)
     elif P is not None:
-        priv_adapted = l1_depth(P(x_f), z_target)
+        priv_adapted = l1_depth(depth_of(x_f), z_target)
     if phi is not None:
         with torch.no_grad():  # φ(x_s) is a constant target
             target_features = phi(x_s)
@@ -126,6 +131,10 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
     total = w.adversarial * adv + w.task * task + w.privileged * privileged + w.perceptual * perc  # Eq. 1
 
+    # What reaches G: only the terms on G(x_s) (those on x_s alone give G no gradient).
+    weighted = {"adversarial": w.adversarial * adv, "task": w.task * task_adapted,
+                "privileged": w.privileged * priv_adapted, "perceptual": w.perceptual * perc}
+    norms = generator_gradient_norms(G, weighted) if measure_generator_gradients else {}
     moving = ["generator"] + (["task", "privileged"] if update else [])
     skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite, scaler)
     terms = {"adversarial": adv, "task_adapted": task_adapted, "total": total, "skipped": skipped}
@@ -137,7 +146,24 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
         terms["task_source"] = task_source
         if P is not None:
             terms["privileged_source"] = priv_source
+    terms.update({f"generator_gradient/{name}": norm for name, norm in norms.items()})
     return {k: v.detach() for k, v in terms.items()}
+
+
+def generator_gradient_norms(G: nn.Module, weighted: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The L2 norm, over all of G's parameters, of the gradient each weighted term of Eq. 1
+    sends into G (0 for a term that is off). Computed with autograd.grad, which leaves every
+    .grad untouched, and before the step's own backward pass (the graph is kept): the
+    training trajectory does not change. Costs one extra backward pass per term."""
+    params = [p for p in G.parameters() if p.requires_grad]
+    norms = {}
+    for name, term in weighted.items():
+        if not term.requires_grad:
+            norms[name] = term.new_zeros((), dtype=torch.float32)
+            continue
+        grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+        norms[name] = torch.sqrt(sum(g.float().pow(2).sum() for g in grads if g is not None))
+    return norms
 
 
 def supervised_step(task_net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,

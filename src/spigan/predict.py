@@ -50,7 +50,7 @@ def predict_files(checkpoint: str, images: list[str], out: str) -> list[Path]:
         written.append(seg)
         if depth_net is not None:
             encoded = F.interpolate(depth_net(x), size=size, mode="bilinear", align_corners=False)[0, 0]
-            depth = decode_depth(encoded.numpy(), cfg.loss.max_depth)
+            depth = decode_depth(encoded.numpy(), cfg.loss.max_depth, cfg.loss.depth_target)
             dpath = out_dir / f"{path.stem}_depth.png"
             io.write_png_atomic(dpath, depth_to_rgb(depth)[..., ::-1])
             written.append(dpath)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from spigan.config import LossConfig
-from spigan.depth import encode_depth
+from spigan.depth import depth_prediction, encode_depth
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,
@@ -22,7 +22,7 @@ from spigan.objective import Networks
 
 
 def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
-                    batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor, max_depth: float) -> list[dict]:
+                    batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor) -> list[dict]:
     """One D step on (batches[0], x_r), then one adaptation step per source batch, the
     first also updating T and P. Returns the loss terms of each step, as floats."""
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
@@ -40,10 +40,13 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
     for k, batch in enumerate(batches):
         x_s, y_s, z_s = batch["image"], batch["labels"], batch["depth"]
-        z = encode_depth(z_s, max_depth)
+        z = encode_depth(z_s, w.max_depth, w.depth_target)
         adv = adversarial_loss(D(G(x_s)))
         task = cross_entropy(T(x_s), y_s) + cross_entropy(T(G(x_s)), y_s)
-        priv = l1_depth(P(x_s), z) + l1_depth(P(G(x_s)), z) if P is not None else torch.zeros(())
+        priv = torch.zeros(())
+        if P is not None:
+            depth = lambda x: depth_prediction(P(x), w.max_depth, w.depth_target)  # noqa: E731
+            priv = l1_depth(depth(x_s), z) + l1_depth(depth(G(x_s)), z)
         perc = perceptual_loss(phi(x_s), phi(G(x_s))) if phi is not None else torch.zeros(())
         total = w.adversarial * adv + w.task * task + w.privileged * priv + w.perceptual * perc
         for opt in optimizers.values():

@@ -12,7 +12,7 @@ import numpy as np
 
 from spigan.errors import SpiganError
 from spigan.evaluate import negative_transfer
-from spigan.figures import write_figures
+from spigan.figures import GRADIENT_TERMS, write_figures
 from spigan.results import FinishedRun, load_run
 from spigan.variant import METHODS, variant_of
 
@@ -110,6 +110,38 @@ def markdown(table: dict, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gradient_shares(runs: list[FinishedRun]) -> dict:
+    """Per adapted method: each term's median share of G's gradient over a run's logged
+    iterations, as mean ± std over seeds (runs logged before the diagnostic existed are
+    left out)."""
+    out = {}
+    for method in METHODS:
+        medians: dict[str, list[float]] = {}
+        for r in (r for r in runs if r.method == method and variant_of(r.cfg).adapted):
+            path = r.path / "metrics.jsonl"
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+            for term in GRADIENT_TERMS:
+                values = [row[f"generator_gradient_share/{term}"] for row in rows
+                          if f"generator_gradient_share/{term}" in row]
+                if values:
+                    medians.setdefault(term, []).append(float(np.median(values)))
+        if medians:
+            out[method] = {term: _mean_std(v) for term, v in medians.items()}
+    return out
+
+
+def shares_markdown(shares: dict) -> str:
+    if not shares:
+        return ""
+    terms = list(GRADIENT_TERMS)
+    lines = ["## What moves G", "", "Each weighted term's share of the gradient norms G receives (median over a run's "
+             "logged iterations; mean ± std over seeds), in %:", "",
+             "| method | " + " | ".join(GRADIENT_TERMS[t] for t in terms) + " |", "|---" * (len(terms) + 1) + "|"]
+    for method, entry in shares.items():
+        lines.append(f"| {method} | " + " | ".join(_pm(entry[t]) if t in entry else "-" for t in terms) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(runs: list[FinishedRun], out: str | Path, oracle: bool = False, figures: bool = True) -> dict:
     """report.md, report.csv, report.json (and figures/) for a set of finished runs."""
     out = Path(out)
@@ -119,9 +151,12 @@ def write_report(runs: list[FinishedRun], out: str | Path, oracle: bool = False,
         tables["oracle"] = aggregate(runs, "oracle")
     titles = {"default": "Default checkpoint (early stopping where it fired; no target labels used)",
               "last": "Last checkpoint", "oracle": "ORACLE: best checkpoint chosen with target labels"}
+    shares = gradient_shares(runs)
     text = "# Ablation report\n\n" + "\n".join(markdown(tables[k], titles[k]) for k in tables)
+    text += ("\n" + shares_markdown(shares)) if shares else ""
     (out / "report.md").write_text(text)
-    (out / "report.json").write_text(json.dumps(tables, indent=2, default=lambda v: None))
+    (out / "report.json").write_text(json.dumps({**tables, "generator_gradient_shares": shares}, indent=2,
+                                                default=lambda v: None))
     with open(out / "report.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["checkpoint", "protocol", "method", "seed", "miou", "negative_transfer", "class", "iou"])

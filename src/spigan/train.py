@@ -30,7 +30,7 @@ from spigan.checkpoint import (
 from spigan.config import Config, config_from_dict, save_config
 from spigan.data.datasets import EndlessBatches, Samples, frame_source
 from spigan.early_stopping import EarlyStopping
-from spigan.errors import Interrupted, SpiganError
+from spigan.errors import Interrupted
 from spigan.figures import plot_losses
 from spigan.hardware import (
     ThreadBudget,
@@ -39,7 +39,12 @@ from spigan.hardware import (
     resolve_device,
 )
 from spigan.inference import evaluate_checkpoints
-from spigan.metrics_log import MetricsLog
+from spigan.metrics_log import (
+    MetricsLog,
+    check_finite,
+    interval_means,
+    with_gradient_shares,
+)
 from spigan.objective import (
     Networks,
     adaptation_step,
@@ -58,13 +63,16 @@ def seed_everything(seed: int) -> None:
 
 
 def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: dict, source_it, target_it,
-                  generator_steps: int, max_depth: float, device: torch.device, skip_nonfinite: bool,
-                  scaler: torch.amp.GradScaler | None = None) -> dict[str, list[torch.Tensor]]:
+                  generator_steps: int, device: torch.device, skip_nonfinite: bool,
+                  scaler: torch.amp.GradScaler | None = None, measure_gradients: bool = False
+                  ) -> dict[str, list[torch.Tensor]]:
     """One iteration of the variant; returns each loss term's values (detached, not synced).
 
     SPIGAN and its ablations: one D step, then `generator_steps` adaptation steps, each on
     a fresh source batch, the first of which also updates T and P (paper §4.1).
-    `step_nets` holds, per kind of step, the networks to call (distributed.step_networks)."""
+    `step_nets` holds, per kind of step, the networks to call (distributed.step_networks).
+    `measure_gradients`: the first adaptation step also measures what each term of Eq. 1
+    sends into G (objective.generator_gradient_norms)."""
     if not variant.adapted:
         batch = next(source_it)
         step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device),
@@ -81,8 +89,8 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
             batch = next(source_it)
         step = adaptation_step(step_nets["all" if k == 0 else "generator"], optimizers, variant.weights,
                                batch["image"].to(device), batch["labels"].to(device), batch["depth"].to(device),
-                               update_task_and_privileged=(k == 0), max_depth=max_depth, skip_nonfinite=skip_nonfinite,
-                               scaler=scaler)
+                               update_task_and_privileged=(k == 0), skip_nonfinite=skip_nonfinite, scaler=scaler,
+                               measure_generator_gradients=measure_gradients and k == 0)
         for name, value in step.items():
             terms.setdefault(name, []).append(value)
     return terms
@@ -107,31 +115,6 @@ class _StopSignals:
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-
-
-def _check_finite(pending: dict, skip: bool) -> None:
-    """In `stop` mode, a non-finite loss ends the run naming the term and the iteration."""
-    if skip:
-        return
-    for name, entries in pending.items():
-        values = torch.stack([v for _, v in entries]).float()
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad):
-            iteration = entries[int(bad[0])][0]
-            raise SpiganError(f"non-finite {name} loss ({values[int(bad[0])].item()}) at iteration {iteration}; "
-                              f"stopped without saving it (train.nonfinite=skip skips such batches instead)")
-
-
-def _interval_means(pending: dict[str, list], skip: bool) -> dict[str, float]:
-    """Each term's mean over the logging interval (the count of skipped updates for
-    `skipped`); empties `pending`. The only host-device synchronisation of the loop."""
-    _check_finite(pending, skip)
-    values = {k: float(torch.nanmean(torch.stack([v for _, v in e]).float())) for k, e in pending.items()
-              if k != "skipped"}
-    if "skipped" in pending:
-        values["skipped"] = float(sum(float(v) for _, v in pending["skipped"]))
-    pending.clear()
-    return values
 
 
 def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progress: bool):
@@ -198,12 +181,15 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     for net in nets.trainable().values():
         net.train()
     skip = t.nonfinite == "skip"
+    # The diagnostic of what moves G runs on logging iterations; not under DDP, where an
+    # extra backward pass through a wrapped G would confuse its gradient bookkeeping.
+    measure = t.log_generator_gradients and variant.adapted and not ctx.enabled
     amp_dtype = precision.autocast_dtype
     # fp16 needs loss scaling; a scaler per optimiser group would be finer, one suffices here.
     scaler = torch.amp.GradScaler(device.type) if precision.used == "fp16" else None
 
     def save(name: str) -> None:
-        _check_finite(state.pending, skip)  # never write weights that came from a non-finite loss
+        check_finite(state.pending, skip)  # never write weights that came from a non-finite loss
         if ctx.is_main:
             save_checkpoint(run_dir / "checkpoints" / name, state.state_dict(cfg))
         distributed.barrier(ctx)
@@ -216,8 +202,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     with _StopSignals() as signals:
         while state.iteration < t.iterations:
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+                logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations
                 terms = run_iteration(variant, step_nets, optimizers, source_it, target_it, t.generator_steps,
-                                      cfg.loss.max_depth, device, skip, scaler)
+                                      device, skip, scaler, measure_gradients=measure and logging)
             state.iteration += 1
             iteration = state.iteration
             for name, values in terms.items():
@@ -225,7 +212,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
             bar.update(1)
 
             if iteration % t.log_every == 0 or iteration == t.iterations:
-                values = distributed.mean_across(_interval_means(state.pending, skip), ctx, device)
+                values = with_gradient_shares(distributed.mean_across(interval_means(state.pending, skip), ctx,
+                                                                      device))
                 values["time/iterations_per_s"] = (iteration - start) / (time.perf_counter() - tic)
                 values["time/threads"] = threads.threads  # used in this interval
                 thread_counts.append(threads.update())
