@@ -19,7 +19,7 @@ LAYERS = {
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
     5: ["data.datasets", "data.export", "checkpoint"],
     6: ["inference"],
-    7: ["figures", "predict"],
+    7: ["figures", "predict", "api", "monitor", "deploy"],
     8: ["train", "report"],
     9: ["ablate", "demo"],
     10: ["cli"],

@@ -19,6 +19,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"spigan: error: {message} (see `{self.prog} --help`)\n")
 
 
+def unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -98,24 +108,35 @@ def cmd_demo(args) -> None:
 
 def cmd_train(args) -> None:
     from spigan.atomic import check_output_dir
-    from spigan.config import load_config
+    from spigan.config import config_text, load_config
     from spigan.train import resume_run, train
 
     if args.resume:
-        if args.config or args.overrides:
-            raise SpiganError("--resume continues a run with its own config: give no CONFIG or key=value")
+        overrides = list(args.overrides)
+        if args.config:  # argparse takes the first key=value for CONFIG
+            if "=" not in args.config or Path(args.config).exists():
+                raise SpiganError("--resume continues a run with its own config: give no CONFIG (key=value "
+                                  "overrides of the keys a resumed run may change are accepted)")
+            overrides.insert(0, args.config)
+        if args.out:
+            raise SpiganError(f"--out: not with --resume (the run continues in {args.resume})")
         run_dir = Path(args.resume)
-        results = resume_run(run_dir, progress=not args.quiet)
+        if args.dry_run:
+            return _resume_dry_run(run_dir, overrides)
+        results = resume_run(run_dir, progress=not args.quiet, overrides=overrides)
         cfg_name, method = run_dir.name, results.get("method")
     else:
         if not args.config or ("=" in args.config and not Path(args.config).exists()):
-            raise SpiganError("CONFIG: a YAML file is required before key=value overrides (or --resume RUN_DIR)")
+            raise SpiganError("CONFIG: a YAML file or a shipped config's name (`spigan config list`) is required "
+                              "before key=value overrides (or --resume RUN_DIR)")
         cfg = load_config(args.config, args.overrides)
         run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
         if (run_dir / "config.yaml").exists():
             raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
                               f"--out, or remove it)")
         check_output_dir(run_dir, "--out")
+        if args.dry_run:
+            return _dry_run(cfg, run_dir, config_text(cfg))
         results = train(cfg, run_dir, progress=not args.quiet)
         cfg_name, method = cfg.name, results.get("method")
     if not results:  # not the main process of a distributed run
@@ -125,11 +146,61 @@ def cmd_train(args) -> None:
           f"{results['default']} checkpoint) -> {run_dir}")
 
 
+def _dry_run(cfg, run_dir: Path, text: str) -> None:
+    """Prints the resolved config and lists the real datasets' files; trains and writes nothing."""
+    from spigan.data.datasets import frame_source
+    from spigan.variant import variant_of
+
+    variant = variant_of(cfg)
+    listed = []
+    for role, split in ((variant.train_role, "train"), ("target", "train"), ("target", "val")):
+        if (role == "target" and split == "train" and not variant.adapted) or getattr(cfg.data, role) == "sim":
+            continue
+        listed.append(f"{getattr(cfg.data, role)}/{split}: {len(frame_source(cfg, role, split))} frames")
+    print(text, end="")
+    print(f"# dry run: {variant.method}, {cfg.train.iterations} iterations into {run_dir}"
+          f"{'; ' + '; '.join(listed) if listed else ''}. Nothing was trained or written.")
+
+
+def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
+    from spigan.checkpoint import load_checkpoint
+    from spigan.config import config_text, resumed_config
+
+    state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", overrides)
+    print(config_text(cfg), end="")
+    print(f"# dry run: would resume at iteration {state['iteration']} of {cfg.train.iterations}; "
+          f"{'changes: ' + '; '.join(map(str, changes)) if changes else 'no changes'}. Nothing was written.")
+
+
+def cmd_config_show(args) -> None:
+    from spigan.config import config_text, load_config
+
+    print(config_text(load_config(args.config, args.overrides)), end="")
+
+
+def cmd_config_list(args) -> None:
+    from spigan.config import CONFIG_DIR, named_configs
+
+    for name in named_configs():
+        first = next((line.lstrip("# ").strip() for line in (CONFIG_DIR / f"{name}.yaml").read_text().splitlines()
+                      if line.startswith("#")), "")
+        print(f"{name:<32} {first}")
+
+
+def cmd_export(args) -> None:
+    from spigan.atomic import check_output_file
+    from spigan.deploy import export_task_network
+
+    out = check_output_file(args.out, "--out")
+    path = export_task_network(args.checkpoint, out, args.format)
+    print(f"wrote {path} ({args.format}: the task network T of {args.checkpoint})")
+
+
 def cmd_evaluate(args) -> None:
     import json
 
     import numpy as np
-    import torch
 
     from spigan.atomic import check_output_file, write_text_atomically
     from spigan.checkpoint import (
@@ -139,12 +210,13 @@ def cmd_evaluate(args) -> None:
     )
     from spigan.data.datasets import eval_size_name, evaluation_samples
     from spigan.evaluate import format_scores, negative_transfer
+    from spigan.hardware import resolve_device
     from spigan.inference import evaluate_split
     from spigan.ontology import protocol_for
 
     if args.json:
         check_output_file(args.json, "--json")
-    device = torch.device("cpu")
+    device = resolve_device(args.device, "--device")
     state = load_checkpoint(args.checkpoint)
     cfg = checkpoint_config(state)
     base_state = None
@@ -194,11 +266,14 @@ def cmd_report(args) -> None:
 
 def cmd_predict(args) -> None:
     from spigan.atomic import check_output_dir
-    from spigan.predict import predict_files
+    from spigan.predict import predict
 
     check_output_dir(args.out, "--out")
-    for path in predict_files(args.checkpoint, args.images, args.out):
-        print(f"wrote {path}")
+    written, images, videos = predict(args.checkpoint, args.inputs, args.out, device=args.device,
+                                      confidence=args.confidence, alpha=args.alpha, batch_size=args.batch_size,
+                                      video_frames=args.video_frames, progress=not args.quiet)
+    what = f"{images} image(s)" + (f" and {videos} video(s)" if videos else "")
+    print(f"wrote {len(written)} file(s) for {what} under {args.out}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,12 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train one method from a YAML config")
-    tr.add_argument("config", nargs="?", help="YAML file (see configs/)")
-    tr.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    tr.add_argument("config", nargs="?", help="a YAML file, or a shipped config's name (`spigan config list`)")
+    tr.add_argument("--resume", metavar="RUN_DIR",
+                    help="continue a run from its last checkpoint; key=value may then change only train.iterations, "
+                         "the dataset roots and cache, device, threads, precision and logging (README)")
     tr.add_argument("overrides", nargs="*", metavar="key=value", help="e.g. train.method=no_pi train.seed=1")
     tr.add_argument("--out", help="run directory (default runs/NAME)")
+    tr.add_argument("--dry-run", action="store_true",
+                    help="print the resolved config and list the datasets' files; train and write nothing")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=cmd_train)
+
+    cf = sub.add_parser("config", help="the shipped configs; a config resolved (bases and key=value applied)")
+    cf_sub = cf.add_subparsers(dest="config_command", required=True)
+    show = cf_sub.add_parser("show", help="print the resolved config, as a run would save it")
+    show.add_argument("config", help="a YAML file, or a shipped config's name")
+    show.add_argument("overrides", nargs="*", metavar="key=value")
+    show.set_defaults(func=cmd_config_show)
+    lst = cf_sub.add_parser("list", help="the configs shipped with spigan (usable by name from any folder)")
+    lst.set_defaults(func=cmd_config_list)
 
     ev = sub.add_parser("evaluate", help="per-class IoU and mIoU of a checkpoint's task network")
     ev.add_argument("checkpoint")
@@ -234,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--protocol", help="16-class | 13-class | 7-category | camvid-11 (default: the checkpoint's)")
     ev.add_argument("--baseline", help="a second checkpoint: reports the negative-transfer ratio against it")
     ev.add_argument("--json", help="also write the scores to this file")
+    ev.add_argument("--device", default="auto", help="auto (a GPU where there is one) | cpu | cuda | cuda:N")
     ev.set_defaults(func=cmd_evaluate)
 
     ab = sub.add_parser("ablate", help="source_only, base, no_pi, spigan, target_only over seeds, with a report")
@@ -256,11 +345,25 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--oracle", action="store_true", help="include oracle rows where runs have them")
     rp.set_defaults(func=cmd_report)
 
-    pr = sub.add_parser("predict", help="colourised segmentations (and depth maps) of images")
-    pr.add_argument("checkpoint")
-    pr.add_argument("images", nargs="+")
+    pr = sub.add_parser("predict", help="segmentations (label ids, colours, overlays) and depth of images and videos")
+    pr.add_argument("checkpoint", help="a checkpoint file, or a run folder (its early_stop.pt, else last.pt)")
+    pr.add_argument("inputs", nargs="+", metavar="INPUT",
+                    help="image files, folders (every image and video below them), quoted glob patterns, videos")
     pr.add_argument("--out", required=True, help="output folder")
+    pr.add_argument("--device", default="auto", help="auto (a GPU where there is one) | cpu | cuda | cuda:N")
+    pr.add_argument("--confidence", action="store_true",
+                    help="also write NAME_confidence.png (top softmax probability) and NAME_entropy.png")
+    pr.add_argument("--alpha", type=unit_float, default=0.5, help="opacity of the colours in NAME_overlay.png")
+    pr.add_argument("--batch-size", type=positive_int, default=8, help="images per network pass")
+    pr.add_argument("--video-frames", action="store_true", help="also write every video frame's files in NAME/")
+    pr.add_argument("--quiet", action="store_true", help="no progress bars")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser("export", help="the task network T of a checkpoint for deployment (TorchScript, ONNX)")
+    ex.add_argument("checkpoint")
+    ex.add_argument("--format", default="torchscript", choices=("torchscript", "onnx"))
+    ex.add_argument("--out", required=True, help="file to write (e.g. model.pt, model.onnx)")
+    ex.set_defaults(func=cmd_export)
 
     sim = sub.add_parser("sim", help="the built-in street-scene simulator")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True)

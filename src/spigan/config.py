@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_TARGETS
 from spigan.errors import SpiganError
 from spigan.ontology import datasets_for, protocol_for
@@ -114,6 +115,13 @@ class TrainConfig:
     # On logging iterations, the norm of the gradient each weighted term of Eq. 1 sends into
     # G (metrics.jsonl, TensorBoard, the loss figure, the report). Same trajectory either way.
     log_generator_gradients: bool = True
+    # TensorBoard image panels every N iterations (0 = never): fixed source and target
+    # frames through G, P and T, beside their labels (spigan.monitor).
+    image_every: int = 500
+    # Target-validation mIoU in TensorBoard every N iterations (0 = never, the default). It
+    # reads the target's validation labels, so it is a curve to look at, never used to
+    # choose the model (early stopping chooses without target labels).
+    validate_every: int = 0
 
 
 @dataclass
@@ -141,6 +149,7 @@ class EarlyStoppingConfig:
 RANGES_AT_LEAST = [
     ("train", "iterations", 1), ("train", "batch_size", 1), ("train", "generator_steps", 1), ("train", "log_every", 1),
     ("train", "checkpoint_every", 1), ("train", "keep_checkpoints", 0), ("train", "seed", 0),
+    ("train", "image_every", 0), ("train", "validate_every", 0),
     ("loss", "adversarial", 0), ("loss", "task", 0), ("loss", "privileged", 0), ("loss", "perceptual", 0),
     ("model", "generator_width", 1), ("model", "generator_blocks", 0), ("model", "discriminator_width", 1),
     ("model", "discriminator_layers", 1), ("model", "fcn_width", 1), ("model", "fcn_fc_dim", 1),
@@ -288,19 +297,73 @@ def _deep_update(base: dict, extra: dict) -> dict:
     return base
 
 
+# The configs shipped inside the package (`configs/` at the repository root links here):
+# `spigan train demo` names one from any folder.
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def named_configs() -> list[str]:
+    """The names of the shipped configs (`demo`, `paper`, ...)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def find_config(name: str | Path) -> Path:
+    """A config file: `name` as a path if that file exists, else a shipped config named
+    `name` (with or without `.yaml`)."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    if len(path.parts) == 1:
+        shipped = CONFIG_DIR / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+        if shipped.is_file():
+            return shipped
+    if path.is_dir():
+        raise SpiganError(f"{name}: is a folder, not a config file")
+    raise SpiganError(f"{name}: cannot read config (no such file, and no shipped config of that name: "
+                      f"{', '.join(named_configs())})")
+
+
+def read_config_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """A config file as nested dicts, its `base:` (a file or a list of files, each resolved
+    beside the including file, then among the shipped configs) merged in underneath."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as e:
+        raise SpiganError(f"{path}: cannot read config ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise SpiganError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from e
+    if not isinstance(data, dict):
+        raise SpiganError(f"{path}: the config must be a mapping of sections")
+    bases = data.pop("base", None)
+    if bases is None:
+        return data
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not bases or not all(isinstance(b, str) and b for b in bases):
+        raise SpiganError(f"{path}: base: expected a config file name or a list of them, got {bases!r}")
+    chain = _chain + (path.resolve(),)
+    merged: dict = {}
+    for base in bases:
+        beside = path.parent / base
+        if beside.is_file():
+            base_path = beside
+        elif (CONFIG_DIR / base).is_file() and len(Path(base).parts) == 1:
+            base_path = CONFIG_DIR / base
+        else:
+            raise SpiganError(f"{path}: base: {base} not found (beside the file, or among the shipped configs: "
+                              f"{', '.join(named_configs())})")
+        if base_path.resolve() in chain:
+            names = " -> ".join(p.name for p in chain + (base_path.resolve(),))
+            raise SpiganError(f"{path}: base: {base} includes itself ({names})")
+        _deep_update(merged, read_config_file(base_path, chain))
+    return _deep_update(merged, data)
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Defaults <- YAML file <- overrides, validated."""
-    updates: dict = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            updates = yaml.safe_load(path.read_text()) or {}
-        except OSError as e:
-            raise SpiganError(f"{path}: cannot read config ({e.strerror})") from e
-        except yaml.YAMLError as e:
-            raise SpiganError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from e
-        if not isinstance(updates, dict):
-            raise SpiganError(f"{path}: the config must be a mapping of sections")
+    """Defaults <- YAML file (a path or a shipped config's name; its bases first) <-
+    overrides, validated."""
+    updates = read_config_file(find_config(path)) if path is not None else {}
     _deep_update(updates, parse_overrides(overrides or []))
     return merge(Config(), updates).validate()
 
@@ -316,9 +379,88 @@ def to_dict(cfg: Config) -> dict:
     return plain(dataclasses.asdict(cfg))
 
 
+def config_text(cfg: Config) -> str:
+    """The resolved config as YAML (what a run saves as config.yaml)."""
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
 def save_config(cfg: Config, path: Path) -> None:
-    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_text_atomically(path, config_text(cfg))
 
 
 def config_from_dict(data: dict) -> Config:
     return merge(Config(), data).validate()
+
+
+# ---------------------------------------------------------------------------------------
+# Resuming: what may change
+# ---------------------------------------------------------------------------------------
+
+# Keys a resumed run may change (`spigan train --resume RUN key=value`, or an edited
+# RUN/config.yaml): how long it trains, where the data and the cache live, the hardware,
+# and how much is logged. Every other key would change what the checkpoint was trained as.
+RESUME_SAFE = (
+    "train.iterations", "data.source_root", "data.target_root", "data.cache_dir", "train.device", "train.threads",
+    "train.precision", "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "data.workers",
+    "train.image_every", "train.validate_every",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key whose value a resumed run changes, and where the change came from."""
+
+    key: str
+    old: object
+    new: object
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.old!r} -> {self.new!r} ({self.where})"
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def differences(old: Config, new: Config, where: str) -> list[Change]:
+    """Every key whose value differs between two configs."""
+    a, b = _flat(to_dict(old)), _flat(to_dict(new))
+    return [Change(k, a[k], b[k], where) for k in a if a[k] != b[k]]
+
+
+def _check_safe(changes: list[Change]) -> None:
+    for c in changes:
+        if c.key not in RESUME_SAFE:
+            raise SpiganError(f"{c.key}: cannot be changed on --resume ({c.old!r} in the checkpoint, {c.new!r} in "
+                              f"{c.where}): it changes what was trained; a resumed run may change only "
+                              f"{', '.join(RESUME_SAFE)}")
+
+
+def resumed_config(saved: dict, run_config: Path | None = None, overrides: list[str] | None = None
+                   ) -> tuple[Config, list[Change]]:
+    """The config a resumed run continues with: the checkpoint's own, then the run folder's
+    config.yaml (which a user may have edited), then `key=value` overrides. Changes to keys
+    outside RESUME_SAFE are refused naming the key, so an edit is honoured or refused, never
+    ignored. Returns the config and what changed."""
+    cfg = config_from_dict(saved)
+    changes: list[Change] = []
+    if run_config is not None and run_config.is_file():
+        try:
+            edited = load_config(run_config)
+        except SpiganError as e:
+            message = str(e)
+            raise SpiganError(message if message.startswith(str(run_config)) else f"{run_config}: {message}") from e
+        changes += differences(cfg, edited, str(run_config))
+        _check_safe(changes)
+        cfg = edited
+    if overrides:
+        updated = merge(cfg, parse_overrides(overrides)).validate()
+        new = differences(cfg, updated, "command line")
+        _check_safe(new)
+        changes += new
+        cfg = updated
+    return cfg, changes

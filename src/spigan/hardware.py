@@ -153,12 +153,19 @@ def choose_precision(requested: str, device: torch.device, cpu: CpuInfo | None =
     return Precision(requested, requested, "set in the config", warning)
 
 
-def resolve_device(name: str) -> torch.device:
-    """`auto` is a GPU where there is one, else the CPU."""
+def resolve_device(name: str, option: str = "train.device") -> torch.device:
+    """`auto` is a GPU where there is one, else the CPU; `cpu`, `cuda` and `cuda:N` are
+    taken as they are, if the machine has them. Errors name `option`."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SpiganError("train.device: cuda requested but no GPU is available")
+    kind, _, index = name.partition(":")
+    if kind not in ("cpu", "cuda") or (index and (kind == "cpu" or not index.isdigit())):
+        raise SpiganError(f"{option}: {name!r} is not auto, cpu, cuda or cuda:N")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise SpiganError(f"{option}: {name} requested but no GPU is available")
+        if index and int(index) >= torch.cuda.device_count():
+            raise SpiganError(f"{option}: {name} requested but this machine has {torch.cuda.device_count()} GPU(s)")
     return torch.device(name)
 
 

@@ -1,5 +1,5 @@
 """The run's log of numbers: metrics.jsonl (one JSON object per logged iteration) and the
-same scalars in TensorBoard."""
+same scalars in TensorBoard, with the images and curves of spigan.monitor beside them."""
 
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ class MetricsLog:
         self.file.flush()
         for k, v in values.items():
             self.writer.add_scalar(f"loss/{k}" if "/" not in k else k, v, iteration)
+
+    def scalar(self, tag: str, value: float, iteration: int) -> None:
+        """A TensorBoard scalar outside the loss rows (e.g. the target-validation curve)."""
+        self.writer.add_scalar(tag, value, iteration)
+
+    def image(self, tag: str, rgb, iteration: int) -> None:
+        """An (H, W, 3) uint8 RGB panel in TensorBoard's images tab."""
+        self.writer.add_image(tag, rgb, iteration, dataformats="HWC")
+
+    def text(self, tag: str, text: str) -> None:
+        self.writer.add_text(tag, text, 0)
 
     def close(self) -> None:
         self.file.close()

@@ -256,6 +256,7 @@ def protocol_for(ontology: str, name: str) -> Protocol:
 
 # ---------------------------------------------------------------------------------------
 # Datasets: name -> the roles it can play and the ontology its labels are read in by default
+# (None: named by the dataset itself, as a folder dataset's mapping.yaml does)
 # ---------------------------------------------------------------------------------------
 
 DATASETS = {
@@ -264,6 +265,7 @@ DATASETS = {
     "cityscapes": {"roles": ("target",), "ontology": "16-class"},
     "vistas": {"roles": ("target",), "ontology": "7-category"},
     "camvid": {"roles": ("target",), "ontology": "camvid-11"},
+    "folder": {"roles": ("target",), "ontology": None},
 }
 REAL_DATASETS = tuple(name for name in DATASETS if name != "sim")
 

@@ -27,10 +27,10 @@ from spigan.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
-from spigan.config import Config, config_from_dict, save_config
+from spigan.config import Config, resumed_config, save_config
 from spigan.data.datasets import EndlessBatches, Samples, frame_source
 from spigan.early_stopping import EarlyStopping
-from spigan.errors import Interrupted
+from spigan.errors import Interrupted, SpiganError
 from spigan.figures import plot_losses
 from spigan.hardware import (
     ThreadBudget,
@@ -45,6 +45,7 @@ from spigan.metrics_log import (
     interval_means,
     with_gradient_shares,
 )
+from spigan.monitor import Monitor
 from spigan.objective import (
     Networks,
     adaptation_step,
@@ -164,8 +165,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     if ctx.is_main:
         make_output_dir(run_dir / "checkpoints", "run directory")
         remove_stale_temporaries(run_dir / "checkpoints")  # left by a write that was killed
-        if resume is None:
-            save_config(cfg, run_dir / "config.yaml")
+        save_config(cfg, run_dir / "config.yaml")  # on resume too: the config it continues with
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
@@ -178,6 +178,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         state.load_state_dict(resume)
     step_nets = distributed.step_networks(nets, ctx, device)
     metrics = MetricsLog(run_dir, resume_from=state.iteration if resume is not None else None) if ctx.is_main else None
+    monitor = Monitor(cfg, nets, device, metrics)  # does nothing without metrics (ranks > 0)
     for net in nets.trainable().values():
         net.train()
     skip = t.nonfinite == "skip"
@@ -238,6 +239,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 save("last.pt")
                 if ctx.is_main:
                     keep_periodic(run_dir / "checkpoints", iteration, t.keep_checkpoints)
+            monitor.after(iteration)  # TensorBoard images; the validation curve, if asked for
             if distributed.any_across(signals.received is not None, ctx, device):
                 save("last.pt")
                 if metrics is not None:
@@ -268,12 +270,17 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     return results
 
 
-def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None = None) -> dict:
-    """Continues a run from its last checkpoint, with the configuration it was started with
-    (`threads`, if given, replaces train.threads: it changes no result beyond the last bits)."""
+def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None = None,
+               overrides: list[str] | None = None) -> dict:
+    """Continues a run from its last checkpoint with its own config, changed by an edited
+    RUN/config.yaml and `overrides` (`threads`: train.threads) in config.RESUME_SAFE's keys."""
     run_dir = Path(run_dir)
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
-    cfg = config_from_dict(state["config"])
-    if threads is not None:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=threads))
+    extra = list(overrides or []) + ([f"train.threads={threads}"] if threads is not None else [])
+    cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", extra)
+    if cfg.train.iterations < state["iteration"]:
+        raise SpiganError(f"train.iterations: {cfg.train.iterations} is below the checkpoint's iteration "
+                          f"{state['iteration']}")
+    for change in changes:
+        log.info("resume: %s", change)
     return train(cfg, run_dir, progress, resume=state)

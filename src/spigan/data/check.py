@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.data import io
-from spigan.data.real import real_frames
+from spigan.data.real import dataset_ontology, real_frames
 from spigan.errors import SpiganError
-from spigan.ontology import DATASETS, ONTOLOGIES, REAL_DATASETS
+from spigan.ontology import ONTOLOGIES, REAL_DATASETS
 
 
 @dataclass
@@ -65,7 +65,7 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
     if name not in REAL_DATASETS:
         raise SpiganError(f"--dataset {name}: data check reads real datasets ({', '.join(REAL_DATASETS)}); "
                           f"check simulator exports as synthia or cityscapes")
-    ontology = DATASETS[name]["ontology"]
+    ontology = dataset_ontology(name, root)
     frames = real_frames(name, root, split, ontology, size=None, labels=True, depth=name == "synthia")
     report = Report(name, str(root), split, ontology, frames=len(frames))
     n_classes = len(ONTOLOGIES[ontology][0])

@@ -7,7 +7,9 @@ back through exactly the code path real data takes.
 - `photo` domain -> Cityscapes: leftImg8bit/{split}/simcity/simcity_000000_NNNNNN_leftImg8bit.png
   and gtFine/{split}/simcity/..._gtFine_labelIds.png (void -> 0, "unlabeled"); or, with
   layout="vistas", Vistas v1.2 ({training,validation}/images/*.jpg, labels/*.png, config.json);
-  or layout="camvid", CamVid's SegNet layout ({split}/*.png, {split}annot/*.png, void -> 11).
+  or layout="camvid", CamVid's SegNet layout ({split}/*.png, {split}annot/*.png, void -> 11);
+  or layout="folder", the generic folder dataset (images/{split}/sim_NNNNNN.png,
+  labels/{split}/sim_NNNNNN_label.png holding Cityscapes' label ids, and a mapping.yaml).
 
 Exports are resumable: every file is written atomically, a frame counts as done when all
 its files exist, and done frames are skipped.
@@ -47,7 +49,7 @@ TO_VISTAS = lookup_table({CLASSES_16.index(a): VISTAS_NAMES.index(b) for a, b in
 TO_VISTAS[255] = VISTAS_NAMES.index("Unlabeled")
 TO_CAMVID = TABLE_16_TO_CAMVID.copy()
 TO_CAMVID[255] = 11  # Unlabelled
-LAYOUTS = {"sim": ("synthia",), "photo": ("cityscapes", "vistas", "camvid")}
+LAYOUTS = {"sim": ("synthia",), "photo": ("cityscapes", "vistas", "camvid", "folder")}
 
 
 def synthia_paths(out: Path, index: int) -> dict[str, Path]:
@@ -72,6 +74,22 @@ def camvid_paths(out: Path, split: str, index: int) -> dict[str, Path]:
     return {"rgb": out / split / name, "labels": out / f"{split}annot" / name}
 
 
+def folder_paths(out: Path, split: str, index: int) -> dict[str, Path]:
+    name = f"sim_{index:06d}"
+    return {"rgb": out / "images" / split / f"{name}.png", "labels": out / "labels" / split / f"{name}_label.png"}
+
+
+def write_folder_mapping(out: Path) -> None:
+    """mapping.yaml of a folder export: Cityscapes' label ids for the 16 classes, 0 void."""
+    path = out / "mapping.yaml"
+    if not path.exists():
+        lines = ["# Simulator frames exported as a folder dataset; labels hold Cityscapes' label ids.",
+                 "ontology: 16-class", "label_suffix: _label", "classes:"]
+        lines += [f"  {name}: {CLASS16_TO_CITYSCAPES[k]}" for k, name in enumerate(CLASSES_16)]
+        lines.append(f"ignore: [{CITYSCAPES_UNLABELED}]")
+        write_text_atomically(path, "\n".join(lines) + "\n")
+
+
 def vistas_colors() -> list[tuple[int, int, int]]:
     """A display colour per Vistas label: the Cityscapes colour of the class it exports
     from, grey shades for the rest (Mapillary's own colours are in the real config)."""
@@ -93,8 +111,8 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
            progress: bool = True, layout: str | None = None) -> int:
     """Renders and writes `count` frames; returns how many were written (not already there).
 
-    `layout`: synthia for the `sim` domain (default); cityscapes (default), vistas or camvid
-    for the `photo` domain."""
+    `layout`: synthia for the `sim` domain (default); cityscapes (default), vistas, camvid or
+    folder for the `photo` domain."""
     from tqdm import tqdm
 
     layout = layout or LAYOUTS[domain][0]
@@ -104,8 +122,11 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
     if layout == "vistas":
         out.mkdir(parents=True, exist_ok=True)
         write_vistas_config(out)
+    if layout == "folder":
+        write_folder_mapping(out)
     paths_of = {"synthia": lambda i: synthia_paths(out, i), "cityscapes": lambda i: cityscapes_paths(out, split, i),
-                "vistas": lambda i: vistas_paths(out, split, i), "camvid": lambda i: camvid_paths(out, split, i)}[layout]
+                "vistas": lambda i: vistas_paths(out, split, i), "camvid": lambda i: camvid_paths(out, split, i),
+                "folder": lambda i: folder_paths(out, split, i)}[layout]
     frames = SimFrames(domain, split, count, height, width, seed=seed)
     written = 0
     for index in tqdm(range(count), desc=f"export {domain}", disable=not progress):
@@ -123,7 +144,7 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
         elif layout == "vistas":  # 8-bit palette PNGs, as Mapillary distributes them
             write_palette_png_atomic(paths["labels"], TO_VISTAS[frame.labels], vistas_colors())
         else:
-            table = {"cityscapes": TO_CITYSCAPES, "camvid": TO_CAMVID}[layout]
+            table = {"cityscapes": TO_CITYSCAPES, "camvid": TO_CAMVID, "folder": TO_CITYSCAPES}[layout]
             write_png_atomic(paths["labels"], table[frame.labels])
         if layout == "vistas":  # Vistas ships JPEGs
             write_file_atomic(paths["rgb"], cv2.imencode(".jpg", frame.rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1])

@@ -1,5 +1,6 @@
 """Loaders for SYNTHIA-RAND-CITYSCAPES, Cityscapes, Mapillary Vistas v1.2 and CamVid
-(SegNet layout), reading the files as their owners distribute them (see DATASETS.md).
+(SegNet layout), reading the files as their owners distribute them (see DATASETS.md), and
+the generic `folder` dataset: images/, labels/ and a mapping.yaml (ADDING_A_DATASET.md).
 
 Each loader is a frame source: `frames[i]` is a dict with `image` (H, W, 3) uint8 RGB,
 `labels` (h, w) uint8 in the training ontology (255 = ignored) and, for SYNTHIA, `depth`
@@ -23,6 +24,7 @@ from spigan.ontology import (
     CAMVID_TO_CAMVID,
     CITYSCAPES_TO_7,
     CITYSCAPES_TO_16,
+    DATASETS,
     IGNORE,
     ONTOLOGIES,
     REAL_DATASETS,
@@ -50,6 +52,8 @@ class Layout:
     read_labels: Callable[[Path], np.ndarray]
     max_id: int  # raw label ids above this are errors
     to_ontology: dict[str, dict[int, int]]
+    # If given, the only raw ids allowed (the folder dataset: mapped or ignored values).
+    valid_ids: frozenset[int] | None = None
 
 
 def _table(mapping: dict[int, int], size: int) -> np.ndarray:
@@ -73,6 +77,10 @@ class FileFrames:
         self.layout, self.items, self.ontology = layout, items, ontology
         self.size, self.resize_labels = size, resize_labels
         self.table = _table(layout.to_ontology[ontology], 1 << 16)
+        self.valid = None
+        if layout.valid_ids is not None:
+            self.valid = np.zeros(1 << 16, dtype=bool)
+            self.valid[list(layout.valid_ids)] = True
         self.memory_bytes = memory_bytes
         self._kept: dict[int, dict] = {}
         self._kept_bytes = 0
@@ -87,6 +95,10 @@ class FileFrames:
         if raw.size and int(raw.max()) > self.layout.max_id:
             raise SpiganError(f"{item.labels}: label id {int(raw.max())} is outside {self.layout.name}'s ids "
                               f"(0..{self.layout.max_id})")
+        if self.valid is not None and not self.valid[raw].all():
+            value = int(raw[~self.valid[raw]][0])
+            raise SpiganError(f"{item.labels}: label value {value} is neither a class nor ignored in "
+                              f"{self.layout.name} (add it under classes or ignore)")
         return raw
 
     def __getitem__(self, index: int) -> dict:
@@ -238,6 +250,110 @@ def camvid(root: str | Path, split: str, labels: bool = True):
     return layout, _nonempty(items, images, "*.png images")
 
 
+# ---------------------------------------------------------------------------------------
+# The generic folder dataset: ROOT/images/SPLIT/**, ROOT/labels/SPLIT/** and ROOT/mapping.yaml
+# ---------------------------------------------------------------------------------------
+
+FOLDER_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MAPPING_KEYS = ("ontology", "classes", "ignore", "image_suffix", "label_suffix")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A folder dataset's mapping.yaml: which label values mean which class of `ontology`."""
+
+    path: Path
+    ontology: str
+    values: dict[int, int]  # label value -> class index in the ontology
+    ignore: frozenset[int]
+    image_suffix: str = ""
+    label_suffix: str = ""
+
+
+def _values(entry, where: str) -> list[int]:
+    values = entry if isinstance(entry, list) else [entry]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values):
+        raise SpiganError(f"{where}: expected label values 0..255 (a number or a list of numbers), got {entry!r}")
+    return values
+
+
+def read_mapping(root: str | Path) -> Mapping:
+    """ROOT/mapping.yaml, checked: a known ontology, its class names, each value used once."""
+    import yaml
+
+    path = _root(root) / "mapping.yaml"
+    if not path.is_file():
+        raise SpiganError(f"{path}: not found (a folder dataset's class mapping; see docs/ADDING_A_DATASET.md)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise SpiganError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from e
+    if not isinstance(data, dict):
+        raise SpiganError(f"{path}: expected a mapping with {', '.join(MAPPING_KEYS)}")
+    unknown = [k for k in data if k not in MAPPING_KEYS]
+    if unknown:
+        raise SpiganError(f"{path}: {unknown[0]}: unknown key (known: {', '.join(MAPPING_KEYS)})")
+    ontology = data.get("ontology")
+    if ontology not in ONTOLOGIES:
+        raise SpiganError(f"{path}: ontology: {ontology!r} is not one of {', '.join(ONTOLOGIES)}")
+    names = ONTOLOGIES[ontology][0]
+    classes = data.get("classes")
+    if not isinstance(classes, dict) or not classes:
+        raise SpiganError(f"{path}: classes: expected class names of {ontology} with their label values")
+    values: dict[int, int] = {}
+    for name, entry in classes.items():
+        if name not in names:
+            raise SpiganError(f"{path}: classes: {name!r} is not a {ontology} class ({', '.join(names)})")
+        for v in _values(entry, f"{path}: classes: {name}"):
+            if v in values:
+                raise SpiganError(f"{path}: classes: label value {v} is given to both {names[values[v]]!r} and "
+                                  f"{name!r}")
+            values[v] = names.index(name)
+    ignore = frozenset(_values(data["ignore"], f"{path}: ignore") if data.get("ignore") is not None else [])
+    both = sorted(ignore & set(values))
+    if both:
+        raise SpiganError(f"{path}: ignore: label value {both[0]} is also a class")
+    suffixes = {}
+    for key in ("image_suffix", "label_suffix"):
+        value = data.get(key) or ""
+        if not isinstance(value, str) or "/" in value:
+            raise SpiganError(f"{path}: {key}: expected a file-name ending such as _gtFine_labelIds, got {value!r}")
+        suffixes[key] = value
+    return Mapping(path, ontology, values, ignore, **suffixes)
+
+
+def folder(root: str | Path, split: str, labels: bool = True):
+    """A folder dataset: images/SPLIT/**/*.{png,jpg,jpeg}, and for each image
+    labels/SPLIT/SAME/SUBFOLDERS/STEM{label_suffix}.png (STEM without image_suffix), an 8-bit
+    single-channel or palette PNG whose values mapping.yaml maps to a training ontology."""
+    root = _root(root)
+    mapping = read_mapping(root)
+    expected = "folder dataset layout: images/{split}/ and labels/{split}/ beside mapping.yaml"
+    images = _need_dir(root / "images" / split, expected)
+    label_dir = _need_dir(root / "labels" / split, expected) if labels else None
+    items = []
+    for p in sorted(f for f in images.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_IMAGE_SUFFIXES):
+        if not p.stem.endswith(mapping.image_suffix):
+            continue
+        stem = p.stem[: len(p.stem) - len(mapping.image_suffix)]
+        rel = p.parent.relative_to(images)
+        items.append(Item(p, label_dir / rel / f"{stem}{mapping.label_suffix}.png" if labels else None))
+    to_ontology = {mapping.ontology: dict(mapping.values)}
+    if mapping.ontology == "16-class":  # a 16-class mapping also gives the ontologies built from it
+        for name, table in SIM_TO_ONTOLOGY.items():
+            if table is not None:
+                to_ontology[name] = {v: int(table[c]) for v, c in mapping.values.items() if table[c] != IGNORE}
+    layout = Layout(f"{mapping.path}", io.read_index_png, 255, to_ontology,
+                    valid_ids=frozenset(mapping.values) | mapping.ignore)
+    pattern = f"*{mapping.image_suffix}{{{','.join(FOLDER_IMAGE_SUFFIXES)}}} images"
+    return layout, _nonempty(items, images, pattern)
+
+
+def dataset_ontology(name: str, root: str | Path) -> str:
+    """The ontology a dataset's labels are read in by default (a folder dataset: its mapping's)."""
+    return DATASETS[name]["ontology"] or read_mapping(root).ontology
+
+
 def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tuple[int, int] | None,
                 labels: bool = True, depth: bool = False, resize_labels: bool = True) -> FileFrames:
     """The frame source of a real dataset (see module docstring)."""
@@ -251,6 +367,8 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
         layout, items = vistas(root, split, labels=labels)
     elif name == "camvid":
         layout, items = camvid(root, split, labels=labels)
+    elif name == "folder":
+        layout, items = folder(root, split, labels=labels)
     else:
         raise SpiganError(f"unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
     if depth and name != "synthia":

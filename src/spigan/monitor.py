@@ -1,0 +1,108 @@
+"""What TensorBoard shows of a run besides its losses: image panels of fixed frames every
+`train.image_every` iterations, and, off by default, the target-validation mIoU every
+`train.validate_every` iterations.
+
+Neither changes the training trajectory: the networks run in eval mode without gradients,
+the torch RNG is forked around them, and frames come from the validation splits (their own
+random streams), never from the training streams. The validation curve reads target labels:
+its tag says so, and nothing reads it back (the model is chosen by early stopping, without
+target labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from spigan.config import Config
+from spigan.data import io
+from spigan.data.datasets import validation_samples
+from spigan.data.transforms import tensor_to_image
+from spigan.depth import decode_depth
+from spigan.figures import depth_to_rgb
+from spigan.inference import evaluate_split, segment
+from spigan.metrics_log import MetricsLog
+from spigan.objective import Networks
+from spigan.ontology import ONTOLOGIES, colorize, protocol_for
+from spigan.variant import variant_of
+
+SAMPLES = 2  # frames of each domain in the image panels
+VALIDATION_TAG = "target_val/miou_uses_target_labels_not_for_model_selection"
+COLUMNS = {
+    "source": "x_s | G(x_s) | P's depth of G(x_s) | T(x_s) | labels y_s (columns present as the method has them)",
+    "target": "target frame | T(x) | its labels (target validation labels, shown only)",
+}
+
+
+class Monitor:
+    """Image panels and the validation curve of a run; nothing without `metrics` (the
+    processes of a distributed run other than the main one)."""
+
+    def __init__(self, cfg: Config, nets: Networks, device: torch.device, metrics: MetricsLog | None):
+        self.cfg, self.nets, self.device, self.metrics = cfg, nets, device, metrics
+        self.variant = variant_of(cfg)
+        self._frames: dict[str, list[dict]] | None = None
+        self._val = None
+
+    def after(self, iteration: int) -> None:
+        """Logs what is due at `iteration`."""
+        t = self.cfg.train
+        if self.metrics is None:
+            return
+        if t.image_every and iteration % t.image_every == 0:
+            self._quietly(self.images, iteration)
+        if t.validate_every and iteration % t.validate_every == 0:
+            self._quietly(self.validate, iteration)
+
+    def _quietly(self, log, iteration: int) -> None:
+        nets = [n for n in self.nets.present().values()]
+        modes = [n.training for n in nets]
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            for n in nets:
+                n.eval()
+            try:
+                log(iteration)
+            finally:
+                for n, mode in zip(nets, modes):
+                    n.train(mode)
+
+    def _samples(self) -> dict[str, list[dict]]:
+        if self._frames is None:
+            roles = ["source", "target"] if self.variant.train_role == "source" else ["target"]
+            self._frames = {}
+            for role in roles:
+                keys = ("image", "labels", "depth") if role == "source" else ("image", "labels")
+                split = validation_samples(self.cfg, role, keys)
+                self._frames[role] = [split[k] for k in range(min(SAMPLES, len(split)))]
+            self.metrics.text("images/columns", "\n\n".join(f"{role}: {COLUMNS[role]}" for role in self._frames))
+        return self._frames
+
+    def images(self, iteration: int) -> None:
+        """One panel per fixed frame: the image, what G, P and T make of it, its labels."""
+        palette = ONTOLOGIES[self.cfg.data.ontology][1]
+        nets = self.nets
+        for role, frames in self._samples().items():
+            for k, frame in enumerate(frames):
+                x = frame["image"][None].to(self.device)  # (1, 3, h, w)
+                panels = [tensor_to_image(x[0])]
+                if role == "source" and nets.generator is not None:
+                    adapted = nets.generator(x)
+                    panels.append(tensor_to_image(adapted[0]))
+                    if nets.privileged is not None:
+                        encoded = nets.privileged(adapted)[0, 0].float().cpu().numpy()
+                        panels.append(depth_to_rgb(decode_depth(encoded, self.cfg.loss.max_depth)))
+                panels.append(colorize(segment(nets.task, x)[0].cpu().numpy().astype(np.uint8), palette))
+                labels = frame["labels"].numpy().astype(np.uint8)
+                panels.append(colorize(io.resize(labels, x.shape[-2:], nearest=True), palette))
+                self.metrics.image(f"images/{role}_{k}", np.concatenate(panels, axis=1), iteration)
+
+    def validate(self, iteration: int) -> None:
+        """mIoU of T on the target's validation split (target labels: a curve to look at)."""
+        if self._val is None:
+            self._val = validation_samples(self.cfg)
+            if hasattr(self._val.source, "prepare"):
+                self._val.source.prepare(False)
+        protocol = protocol_for(self.cfg.data.ontology, self.cfg.data.protocol)
+        scores = evaluate_split(self.nets.task, self._val, protocol, self.device)
+        self.metrics.scalar(VALIDATION_TAG, scores.miou, iteration)
