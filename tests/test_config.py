@@ -1,8 +1,21 @@
-"""Config: defaults are the paper's, strict merge, overrides, round trip."""
+"""Config: defaults are the paper's, strict merge, overrides, round trip; named configs and
+`base:`; what a resumed run may change."""
+
+import json
+from pathlib import Path
 
 import pytest
+import yaml
 
-from spigan.config import Config, config_from_dict, load_config, to_dict
+from spigan.config import (
+    CONFIG_DIR,
+    Config,
+    config_from_dict,
+    load_config,
+    named_configs,
+    resumed_config,
+    to_dict,
+)
 from spigan.errors import SpiganError
 
 
@@ -42,3 +55,113 @@ def test_strict_errors_name_the_key(override, message):
 def test_round_trip():
     cfg = load_config(None, ["train.seed=3", "data.crop=[32,64]", "data.size=[64,128]"])
     assert config_from_dict(to_dict(cfg)) == cfg
+
+
+# ---------------------------------------------------------------------------------------
+# Named configs, `base:` inheritance, `spigan config show`
+# ---------------------------------------------------------------------------------------
+
+ROOTS = ["data.source_root=/path/to/source", "data.target_root=/path/to/target"]
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def test_shipped_configs_resolve_to_the_values_they_had_before_bases(tmp_path, monkeypatch):
+    """demo.yaml and sim2camvid.yaml moved their shared block to cpu.yaml: every value a run
+    saves is unchanged (tests/data/configs_reference.json, resolved before the change)."""
+    reference = json.loads((Path(__file__).parent / "data" / "configs_reference.json").read_text())
+    monkeypatch.chdir(tmp_path)  # by name, from a folder without configs/
+    for name, before in reference.items():
+        now = _flat(to_dict(load_config(name, ROOTS)))
+        assert {k: now[k] for k in _flat(before)} == _flat(before), name
+    assert set(reference) < set(named_configs()) and "cpu" in named_configs()
+
+
+def test_a_config_is_a_path_or_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config("demo") == load_config("demo.yaml") == load_config(CONFIG_DIR / "demo.yaml")
+    (tmp_path / "demo.yaml").write_text("name: mine\n")  # a file of that name wins
+    assert load_config("demo.yaml").name == "mine"
+    with pytest.raises(SpiganError, match="nodemo: cannot read config .*shipped config.*demo, paper"):
+        load_config("nodemo")
+
+
+def test_base_is_merged_underneath_beside_the_file_then_among_the_shipped(tmp_path):
+    (tmp_path / "common.yaml").write_text("base: demo.yaml\ntrain: {iterations: 7, lr: 1.0e-3}\n")
+    (tmp_path / "mine.yaml").write_text("base: common.yaml\nname: mine\ntrain: {iterations: 9}\n")
+    cfg = load_config(tmp_path / "mine.yaml", ["train.seed=4"])
+    demo = load_config("demo")
+    assert (cfg.name, cfg.train.iterations, cfg.train.lr, cfg.train.seed) == ("mine", 9, 1e-3, 4)
+    assert cfg.model == demo.model and cfg.data == demo.data and cfg.early_stopping == demo.early_stopping
+    (tmp_path / "two.yaml").write_text("base: [demo.yaml, common.yaml]\n")
+    assert load_config(tmp_path / "two.yaml").train.iterations == 7
+
+
+@pytest.mark.parametrize("text, message", [
+    ("base: missing.yaml\n", "base: missing.yaml not found"),
+    ("base: loop.yaml\n", "includes itself (loop.yaml -> loop.yaml)"),
+    ("base: 3\n", "base: expected a config file name"),
+    ("base: [demo.yaml, 3]\n", "base: expected a config file name"),
+])
+def test_bad_bases_are_one_line_errors(tmp_path, text, message):
+    (tmp_path / "loop.yaml").write_text(text)
+    with pytest.raises(SpiganError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(tmp_path / "loop.yaml")
+
+
+def test_config_show_prints_what_a_run_saves(capsys, tmp_path, monkeypatch):
+    from spigan.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["config", "show", "demo", "train.iterations=12"]) == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown == to_dict(load_config("demo", ["train.iterations=12"])) and "base" not in shown
+    assert main(["config", "list"]) == 0
+    assert "sim2camvid" in capsys.readouterr().out
+
+
+def test_train_dry_run_writes_nothing(capsys, tmp_path, monkeypatch):
+    from spigan.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "demo", "--dry-run", "train.iterations=3"]) == 0
+    out = capsys.readouterr().out
+    assert "name: demo" in out and "dry run: spigan, 3 iterations into runs/demo" in out
+    assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# What a resumed run may change
+# ---------------------------------------------------------------------------------------
+
+
+def test_resume_accepts_safe_changes_and_names_them(tmp_path):
+    saved = to_dict(load_config(None, ["train.iterations=10"]))
+    run_config = tmp_path / "config.yaml"
+    edited = dict(saved, train=dict(saved["train"], log_every=5))
+    run_config.write_text(yaml.safe_dump(edited))
+    cfg, changes = resumed_config(saved, run_config, ["train.iterations=20", "data.target_root=/elsewhere"])
+    assert (cfg.train.iterations, cfg.train.log_every, cfg.data.target_root) == (20, 5, "/elsewhere")
+    assert [str(c) for c in changes] == [f"train.log_every: 10 -> 5 ({run_config})",
+                                         "data.target_root: '' -> '/elsewhere' (command line)",
+                                         "train.iterations: 10 -> 20 (command line)"]
+    assert resumed_config(saved, tmp_path / "absent.yaml", []) == (config_from_dict(saved), [])
+
+
+@pytest.mark.parametrize("where", ["command line", "config.yaml"])
+def test_resume_refuses_changes_to_what_was_trained(tmp_path, where):
+    saved = to_dict(load_config(None))
+    run_config = tmp_path / "config.yaml"
+    overrides = []
+    if where == "config.yaml":
+        run_config.write_text(yaml.safe_dump(dict(saved, loss=dict(saved["loss"], task=0.7))))
+    else:
+        overrides = ["loss.task=0.7"]
+    with pytest.raises(SpiganError, match=r"loss.task: cannot be changed on --resume \(0.5 in the checkpoint, 0.7 in "
+                                          + ("command line" if overrides else str(run_config))):
+        resumed_config(saved, run_config, overrides)

@@ -1,11 +1,13 @@
-"""`spigan evaluate` and `spigan predict` on a finished tiny run."""
+"""`spigan evaluate` and `spigan predict` (files, folders, globs, videos) on a finished tiny run."""
 
 import json
 
 import cv2
 import numpy as np
 
+import spigan
 from spigan.cli import main
+from spigan.predict import gather_inputs
 
 
 def test_cli_evaluate_with_a_baseline(finished_run, tmp_path, capsys):
@@ -20,15 +22,85 @@ def test_cli_evaluate_with_a_baseline(finished_run, tmp_path, capsys):
     assert 0 <= scores["negative_transfer"] <= 1
 
 
-def test_cli_predict_writes_segmentation_and_depth_at_the_image_size(finished_run, tmp_path):
+def test_cli_predict_writes_labels_colours_overlay_and_depth_at_the_image_size(finished_run, tmp_path, capsys):
     folder, _ = finished_run
     image = tmp_path / "street.png"
-    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (40, 70, 3), dtype=np.uint8))
-    assert main(["predict", str(folder / "spigan" / "checkpoints" / "last.pt"), str(image), "--out",
-                 str(tmp_path / "pred")]) == 0
-    seg = cv2.imread(str(tmp_path / "pred" / "street_seg.png"))
-    depth = cv2.imread(str(tmp_path / "pred" / "street_depth.png"))
-    assert seg.shape == (40, 70, 3) and depth.shape == (40, 70, 3)
+    rgb = np.random.default_rng(0).integers(0, 255, (40, 70, 3), dtype=np.uint8)
+    cv2.imwrite(str(image), rgb[..., ::-1])
+    ckpt = folder / "spigan" / "checkpoints" / "last.pt"
+    assert main(["predict", str(ckpt), str(image), "--out", str(tmp_path / "pred"), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 4 file(s) for 1 image(s) under {tmp_path / 'pred'}"
+    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == [
+        "street_color.png", "street_depth.png", "street_labels.png", "street_overlay.png"]
+    labels = cv2.imread(str(tmp_path / "pred" / "street_labels.png"), cv2.IMREAD_UNCHANGED)
+    model = spigan.load(ckpt, device="cpu")
+    assert labels.shape == (40, 70) and labels.dtype == np.uint8
+    assert np.array_equal(labels, model.segment(rgb))  # training-ontology indices
+    color = cv2.imread(str(tmp_path / "pred" / "street_color.png"))[..., ::-1]
+    assert np.array_equal(color, model.colorize(labels))
+    for kind in ("overlay", "depth"):
+        assert cv2.imread(str(tmp_path / "pred" / f"street_{kind}.png")).shape == (40, 70, 3)
+
+
+def test_cli_predict_confidence_and_a_checkpoint_without_p(finished_run, tmp_path):
+    folder, _ = finished_run
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((20, 30, 3), 90, np.uint8))
+    assert main(["predict", str(folder / "source_only"), str(tmp_path / "a.png"), "--out", str(tmp_path / "p"),
+                 "--confidence", "--alpha", "0.3", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "a_color.png", "a_confidence.png", "a_entropy.png", "a_labels.png", "a_overlay.png"]
+    confidence = cv2.imread(str(tmp_path / "p" / "a_confidence.png"), cv2.IMREAD_UNCHANGED)
+    assert confidence.shape == (20, 30) and confidence.min() >= 255 // 16  # at least 1 / classes
+
+
+def test_folders_and_globs_keep_subfolders_and_never_share_a_name(finished_run, tmp_path):
+    folder, _ = finished_run
+    photos = tmp_path / "photos"
+    for rel in ("x.png", "sub/x.png", "y.png", "y.jpg", "notes.txt"):
+        (photos / rel).parent.mkdir(parents=True, exist_ok=True)
+        if rel.endswith("txt"):
+            (photos / rel).write_text("not an image")
+        else:
+            cv2.imwrite(str(photos / rel), np.full((16, 24, 3), 50, np.uint8))
+    (tmp_path / "other").mkdir()
+    cv2.imwrite(str(tmp_path / "other" / "x.png"), np.full((16, 24, 3), 50, np.uint8))
+    items = gather_inputs([str(photos), str(tmp_path / "other" / "x.png"), str(photos / "x.png")])
+    names = [it.name for it in items]
+    assert len(items) == 5 and len(set(names)) == 5  # photos/x.png named twice: predicted once
+    assert "sub/x" in names and {"y_jpg", "y_png"} <= set(names)
+    assert {"photos/x_png", "other/x_png"} <= set(names)
+    globbed = gather_inputs([str(photos / "*.png"), str(photos / "**" / "x.png")])
+    assert sorted(it.name for it in globbed) == ["sub/x", "x", "y"]
+    ckpt = str(folder / "spigan" / "checkpoints" / "last.pt")
+    assert main(["predict", ckpt, str(photos), "--out", str(tmp_path / "out"), "--quiet", "--batch-size", "3"]) == 0
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*_labels.png"))
+    assert written == ["sub/x_labels.png", "x_labels.png", "y_jpg_labels.png", "y_png_labels.png"]
+
+
+def write_video(path, frames: int, size=(24, 40)) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5, (size[1], size[0]))
+    assert writer.isOpened()
+    for k in range(frames):
+        writer.write(np.full((*size, 3), 30 * k, np.uint8))
+    writer.release()
+
+
+def test_cli_predict_on_a_video_writes_an_overlay_video_and_its_frames(finished_run, tmp_path):
+    folder, _ = finished_run
+    write_video(tmp_path / "drive.mp4", 5)
+    assert main(["predict", str(folder / "spigan"), str(tmp_path / "drive.mp4"), "--out", str(tmp_path / "out"),
+                 "--video-frames", "--batch-size", "2", "--quiet"]) == 0
+    capture = cv2.VideoCapture(str(tmp_path / "out" / "drive_overlay.mp4"))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    assert len(frames) == 5 and frames[0].shape == (24, 40, 3)
+    assert len(list((tmp_path / "out" / "drive").glob("*_labels.png"))) == 5
+    assert len(list((tmp_path / "out" / "drive").glob("*_depth.png"))) == 5
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary left
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

@@ -194,3 +194,27 @@ def test_same_numbers_as_before_the_refactor(tmp_path, method, cancelled_biases)
     for name, want in expected["params"].items():
         if name not in skip:
             assert _fingerprint(params[name]) == pytest.approx(want, rel=1e-4, abs=1e-5), name
+
+
+def test_resume_with_more_iterations_equals_one_longer_run_and_an_edited_config_is_honoured(
+        tmp_path, tiny, capsys):
+    from spigan.cli import main
+
+    cfg, overrides = tiny("train.method=source_only", "train.iterations=4")
+    train(cfg, tmp_path / "straight", progress=False)
+    train(tiny("train.method=source_only", "train.iterations=2")[0], tmp_path / "run", progress=False)
+    assert main(["train", "--resume", str(tmp_path / "run"), "train.iterations=4", "--quiet"]) == 0
+    assert "spigan: resume: train.iterations: 2 -> 4 (command line)" in capsys.readouterr().err
+    assert losses(tmp_path / "run") == losses(tmp_path / "straight")
+    _same_networks(tmp_path / "straight" / "checkpoints" / "last.pt", tmp_path / "run" / "checkpoints" / "last.pt")
+
+    # An edited config.yaml: its safe changes are honoured (and printed), never ignored.
+    run_config = tmp_path / "run" / "config.yaml"
+    assert "iterations: 4" in run_config.read_text()  # rewritten with the config in use
+    run_config.write_text(run_config.read_text().replace("log_every: 1", "log_every: 2"))
+    assert main(["train", "--resume", str(tmp_path / "run"), "train.iterations=6", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"train.log_every: 1 -> 2 ({run_config})" in err
+    assert [row["iteration"] for row in losses(tmp_path / "run")] == [1, 2, 3, 4, 6]
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["config"]["train"]["log_every"] == 2 and state["iteration"] == 6

@@ -361,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="the task network T of a checkpoint for deployment (TorchScript, ONNX)")
     ex.add_argument("checkpoint")
-    ex.add_argument("--format", default="torchscript", choices=("torchscript", "onnx"))
-    ex.add_argument("--out", required=True, help="file to write (e.g. model.pt, model.onnx)")
+    ex.add_argument("--format", default="torchscript", choices=("torchscript", "pt2", "onnx"),
+                    help="torchscript (torch.jit.load), pt2 (torch.export.load), onnx (needs the onnx package)")
+    ex.add_argument("--out", required=True, help="file to write (e.g. model.pt, model.pt2, model.onnx)")
     ex.set_defaults(func=cmd_export)
 
     sim = sub.add_parser("sim", help="the built-in street-scene simulator")

@@ -1,12 +1,15 @@
 """`spigan export`: the task network T of a checkpoint as a file that runs without this
-package: TorchScript (traced; `torch.jit.load` needs only PyTorch) or ONNX.
+package: TorchScript (traced; `torch.jit.load` needs only PyTorch, which deprecates it in
+favour of torch.export), a torch.export program (`pt2`: `torch.export.load(f).module()`),
+or ONNX (needs the onnx package to write; any ONNX runtime to run).
 
 The exported model takes (N, 3, H, W) float32 RGB scaled to [-1, 1] (the images of
 `spigan.data.transforms.network_input`: resized to the training size, `rgb / 127.5 - 1`)
 and returns (N, C, H, W) class scores; `scores.argmax(1)` are the labels, indices into
 the class list stored beside the model. ImageNet normalisation is inside the model.
-TorchScript files carry `spigan.json` (classes, palette, input size and convention) as an
-extra file; ONNX files the same JSON in their metadata (`spigan`).
+TorchScript and pt2 files carry `spigan.json` (classes, palette, input size and convention)
+as an extra file; ONNX files the same JSON in their metadata (`spigan`). pt2 and ONNX
+accept any batch size; TorchScript any batch and, for this network, any size.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from spigan.checkpoint import checkpoint_config, load_checkpoint, network_from_c
 from spigan.errors import SpiganError
 from spigan.ontology import ONTOLOGIES
 
-FORMATS = ("torchscript", "onnx")
+FORMATS = ("torchscript", "pt2", "onnx")
 INPUT = "(N, 3, H, W) float32 RGB in [-1, 1] (rgb / 127.5 - 1), resized to the training size; ImageNet " \
         "normalisation is inside"
 
@@ -59,6 +62,10 @@ def export_task_network(checkpoint: str | Path, out: str | Path, fmt: str = "tor
         with torch.no_grad():
             traced = torch.jit.trace(net, example, check_trace=False)
         write_atomically(out, lambda f: torch.jit.save(traced, f, _extra_files={"spigan.json": json.dumps(meta)}))
+    elif fmt == "pt2":
+        example = torch.zeros(2, 3, *cfg.data.size)  # a batch of 2: a batch of 1 would fix the size at 1
+        program = torch.export.export(net, (example,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+        write_atomically(out, lambda f: torch.export.save(program, f, extra_files={"spigan.json": json.dumps(meta)}))
     else:
         write_atomically(out, lambda f: f.write(_onnx_bytes(net, example, meta)))
     return Path(out)
@@ -81,8 +88,11 @@ def _onnx_bytes(net: torch.nn.Module, example: torch.Tensor, meta: dict) -> byte
     return model.SerializeToString()
 
 
-def load_torchscript(path: str | Path) -> tuple[torch.jit.ScriptModule, dict]:
-    """An exported TorchScript file and its metadata."""
+def load_exported(path: str | Path) -> tuple[torch.nn.Module, dict]:
+    """An exported TorchScript or pt2 file as a module, and its metadata."""
     extra = {"spigan.json": ""}
-    module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    try:
+        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    except RuntimeError:  # not TorchScript: a torch.export program
+        module = torch.export.load(str(path), extra_files=extra).module()
     return module, json.loads(extra["spigan.json"])

@@ -1,0 +1,48 @@
+"""TensorBoard image panels and the optional target-validation curve: logged at their
+cadence, and without changing what training computes."""
+
+import json
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from spigan.monitor import VALIDATION_TAG
+from spigan.train import train
+
+
+def losses(run):
+    return [{k: v for k, v in json.loads(line).items() if not k.startswith("time")}
+            for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def events(run) -> EventAccumulator:
+    acc = EventAccumulator(str(run / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    acc.Reload()
+    return acc
+
+
+def test_images_and_validation_are_logged_without_changing_the_losses(tmp_path, tiny_config):
+    off = tiny_config("train.iterations=3", "train.image_every=0", "train.validate_every=0")
+    on = tiny_config("train.iterations=3", "train.image_every=2", "train.validate_every=1")
+    train(off, tmp_path / "off", progress=False)
+    train(on, tmp_path / "on", progress=False)
+    assert losses(tmp_path / "on") == losses(tmp_path / "off")
+
+    acc = events(tmp_path / "on")
+    tags = acc.Tags()
+    assert {"images/source_0", "images/source_1", "images/target_0", "images/target_1"} <= set(tags["images"])
+    source = acc.Images("images/source_0")
+    assert [e.step for e in source] == [2]
+    # x_s | G(x_s) | P's depth | T(x_s) | y_s, each 32x64
+    assert (source[0].width, source[0].height) == (5 * 64, 32)
+    assert (acc.Images("images/target_0")[0].width, acc.Images("images/target_0")[0].height) == (3 * 64, 32)
+    curve = acc.Scalars(VALIDATION_TAG)
+    assert [e.step for e in curve] == [1, 2, 3] and all(0 <= e.value <= 1 for e in curve)
+    assert not events(tmp_path / "off").Tags()["images"]
+    assert VALIDATION_TAG not in events(tmp_path / "off").Tags()["scalars"]
+
+
+def test_a_method_without_g_shows_the_image_its_segmentation_and_labels(tmp_path, tiny_config):
+    train(tiny_config("train.method=source_only", "train.iterations=1", "train.image_every=1"), tmp_path / "run",
+          progress=False)
+    acc = events(tmp_path / "run")
+    assert acc.Images("images/source_0")[0].width == 3 * 64
