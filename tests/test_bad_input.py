@@ -38,6 +38,7 @@ def world(tmp_path_factory, tiny):
     export("photo", 2, 16, 32, root / "cityscapes", split="val", progress=False)
     export("sim", 2, 16, 32, root / "synthia", progress=False)
     export("photo", 2, 16, 32, root / "vistas", split="val", layout="vistas", progress=False)
+    export("photo", 2, 16, 32, root / "folder", split="val", layout="folder", progress=False)
     (root / "tiny.yaml").write_text("name: tiny\n")
     (root / "street.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32, 3), np.uint8))[1].tobytes())
     (root / "gray.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
@@ -160,7 +161,7 @@ CASES = [
     ("train-huge-frames", lambda w, t: ["train", str(w / "tiny.yaml"), "data.size=[20000,40000]", "data.crop=[0,0]"],
      "training images of 20000x40000"),
     ("resume-with-overrides", lambda w, t: ["train", "--resume", str(w / "run"), "model.fcn_width=32"],
-     "--resume"),
+     "model.fcn_width: cannot be changed on --resume (8 in the checkpoint, 32 in command line)"),
     ("resume-missing-folder", lambda w, t: ["train", "--resume", str(t / "nothing")], "checkpoint not found"),
     # evaluate
     ("evaluate-json-unwritable", lambda w, t: ["evaluate", _ckpt(w), "--json", "/proc/scores.json"],
@@ -187,8 +188,8 @@ CASES = [
      "gray.png: is a file, not a folder"),
     ("predict-out-unwritable", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", "/proc/pred"],
      "--out /proc/pred: cannot write there"),
-    ("predict-image-is-a-folder", lambda w, t: ["predict", _ckpt(w), str(t), "--out", str(t / "pred")],
-     "is a folder, not an image file"),
+    ("predict-image-is-an-empty-folder", lambda w, t: ["predict", _ckpt(w), str(t), "--out", str(t / "pred")],
+     "no images or videos in this folder"),
     ("predict-image-corrupt", lambda w, t: ["predict", _ckpt(w), _corrupt_png(t), "--out", str(t / "pred")],
      "broken.png: not a readable image"),
     ("predict-image-rgba", lambda w, t: ["predict", _ckpt(w), _rgba_png(t), "--out", str(t / "pred")], "got RGBA"),
@@ -241,6 +242,62 @@ CASES = [
      "is a file, not a folder"),
     ("demo-out-is-a-file", lambda w, t: ["demo", "--out", str(w / "street.png")], "is a file, not a folder"),
     ("demo-override-unknown", lambda w, t: ["demo", "--out", str(t / "d"), "trian.lr=1"], "trian: unknown key"),
+    # issue 15: named configs and bases, resume overrides, devices, predict inputs, export, folder datasets
+    ("config-name-unknown", lambda w, t: ["train", "nodemo"], "nodemo: cannot read config (no such file, and no "
+                                                                 "shipped config of that name"),
+    ("config-base-missing", lambda w, t: ["train", _write(t, "c.yaml", "base: gone.yaml\n")],
+     "base: gone.yaml not found"),
+    ("config-base-circle", lambda w, t: ["train", _write(t, "c.yaml", "base: c.yaml\n")], "includes itself"),
+    ("config-base-not-a-name", lambda w, t: ["train", _write(t, "c.yaml", "base: {a: 1}\n")],
+     "base: expected a config file name"),
+    ("config-show-unknown-key", lambda w, t: ["config", "show", "demo", "train.lrr=1"], "train.lrr: unknown key"),
+    ("config-show-missing", lambda w, t: ["config", "show", str(t / "none.yaml")], "none.yaml: cannot read config"),
+    ("image-every-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "train.image_every=-1"],
+     "train.image_every: must be at least 0"),
+    ("validate-every-negative", lambda w, t: ["train", str(w / "tiny.yaml"), "train.validate_every=-5"],
+     "train.validate_every: must be at least 0"),
+    ("dry-run-root-missing", lambda w, t: ["train", str(w / "tiny.yaml"), "--dry-run", "data.target=camvid",
+                                           f"data.target_root={t / 'none'}"], "dataset root not found"),
+    ("resume-unknown-key", lambda w, t: ["train", "--resume", str(w / "run"), "train.lrr=1"], "train.lrr: unknown key"),
+    ("resume-with-a-config", lambda w, t: ["train", str(w / "tiny.yaml"), "--resume", str(w / "run")],
+     "--resume continues a run with its own config: give no CONFIG"),
+    ("resume-with-out", lambda w, t: ["train", "--resume", str(w / "run"), "--out", str(t / "x")],
+     "--out: not with --resume"),
+    ("resume-edited-config-unsafe", lambda w, t: ["train", "--resume", _edited_run(w, t, "task: 0.5", "task: 0.9")],
+     "loss.task: cannot be changed on --resume (0.5 in the checkpoint, 0.9 in"),
+    ("resume-edited-config-broken", lambda w, t: ["train", "--resume", _edited_run(w, t, "lr:", "lrr:")],
+     "config.yaml: train.lrr: unknown key"),
+    ("evaluate-device-unknown", lambda w, t: ["evaluate", _ckpt(w), "--device", "tpu"],
+     "--device: 'tpu' is not auto, cpu, cuda or cuda:N"),
+    ("predict-device-unknown", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", str(t / "p"),
+                                             "--device", "gpu0"], "--device: 'gpu0' is not auto"),
+    ("predict-folder-empty", lambda w, t: ["predict", _ckpt(w), _folder_of_notes(t), "--out", str(t / "p")],
+     "no images or videos in this folder"),
+    ("predict-glob-no-match", lambda w, t: ["predict", _ckpt(w), str(t / "*.png"), "--out", str(t / "p")],
+     "no image or video matches this pattern"),
+    ("predict-video-unreadable", lambda w, t: ["predict", _ckpt(w), _write(t, "drive.mp4", "no frames here"),
+                                               "--out", str(t / "p")], "drive.mp4: not a readable video"),
+    ("predict-alpha-out-of-range", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", str(t / "p"),
+                                                 "--alpha", "2"], "--alpha: must be in [0, 1]"),
+    ("predict-batch-size-zero", lambda w, t: ["predict", _ckpt(w), str(w / "street.png"), "--out", str(t / "p"),
+                                              "--batch-size", "0"], "--batch-size: must be at least 1"),
+    ("predict-run-folder-without-checkpoints", lambda w, t: ["predict", _empty_run(t), str(w / "street.png"),
+                                                             "--out", str(t / "p")],
+     "no checkpoints/early_stop.pt or checkpoints/last.pt"),
+    ("export-format-unknown", lambda w, t: ["export", _ckpt(w), "--format", "tflite", "--out", str(t / "m")],
+     "invalid choice: 'tflite'"),
+    ("export-out-is-a-folder", lambda w, t: ["export", _ckpt(w), "--out", str(t)], "is a folder, not a file"),
+    ("export-out-unwritable", lambda w, t: ["export", _ckpt(w), "--out", "/proc/model.pt"], "cannot write there"),
+    ("export-checkpoint-missing", lambda w, t: ["export", str(t / "none.pt"), "--out", str(t / "m.pt")],
+     "none.pt: checkpoint not found"),
+    ("folder-mapping-missing", lambda w, t: _broken(w, t, "folder", "mapping.yaml", lambda p: p.unlink()),
+     "mapping.yaml: not found"),
+    ("folder-mapping-unknown-class", lambda w, t: _broken(w, t, "folder", "mapping.yaml", _street_class),
+     "'street' is not a 16-class class"),
+    ("folder-label-value-unmapped", lambda w, t: _broken(w, t, "folder", "*_label.png", _id_200),
+     "label value 200 is neither a class nor ignored"),
+    ("folder-images-missing", lambda w, t: _broken(w, t, "folder", "images", shutil.rmtree),
+     "expected the folder dataset layout"),
     # the command line itself
     ("unknown-subcommand", lambda w, t: ["frobnicate"], "invalid choice: 'frobnicate'"),
     ("unknown-option", lambda w, t: ["evaluate", _ckpt(w), "--bogus"], "unrecognized arguments: --bogus"),
@@ -250,6 +307,10 @@ CASES = [
     ("predict-grayscale", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(w / "gray.png"),
                                         "--out", str(t / "pred")], "gray.png: expected an 8-bit RGB image"),
 ]
+
+if not torch.cuda.is_available():  # on a GPU machine the request is valid
+    CASES.append(("evaluate-cuda-missing", lambda w, t: ["evaluate", _ckpt(w), "--device", "cuda"],
+                  "--device: cuda requested but no GPU is available"))
 
 
 def _ckpt(world) -> str:
@@ -289,6 +350,30 @@ def _copy_run(world, tmp, results: str | None = None) -> str:
     if results is not None:
         (dst / "results.json").write_text(results)
     return str(dst)
+
+
+def _edited_run(world, tmp, old: str, new: str) -> str:
+    """A copy of the tiny run whose config.yaml a user edited."""
+    dst = Path(_copy_run(world, tmp))
+    text = (dst / "config.yaml").read_text()
+    assert old in text
+    (dst / "config.yaml").write_text(text.replace(old, new, 1))
+    return str(dst)
+
+
+def _folder_of_notes(tmp) -> str:
+    (tmp / "notes").mkdir()
+    (tmp / "notes" / "readme.txt").write_text("no images here")
+    return str(tmp / "notes")
+
+
+def _empty_run(tmp) -> str:
+    (tmp / "run" / "checkpoints").mkdir(parents=True)
+    return str(tmp / "run")
+
+
+def _street_class(p):
+    p.write_text("ontology: 16-class\nclasses: {street: 7}\n")
 
 
 def _write(tmp, name, text):

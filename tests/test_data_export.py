@@ -25,7 +25,10 @@ def test_sim_export_round_trips_through_the_synthia_loader(tmp_path):
 
 @pytest.mark.parametrize("layout, dataset, ontology", [("cityscapes", "cityscapes", "16-class"),
                                                        ("vistas", "vistas", "7-category"),
-                                                       ("camvid", "camvid", "camvid-11")])
+                                                       ("camvid", "camvid", "camvid-11"),
+                                                       ("folder", "folder", "16-class"),
+                                                       ("folder", "folder", "7-category"),
+                                                       ("folder", "folder", "camvid-11")])
 def test_photo_export_round_trips(tmp_path, layout, dataset, ontology):
     export("photo", 2, 24, 48, tmp_path, split="val", layout=layout, progress=False)
     frames = SimFrames("photo", "val", 2, 24, 48)

@@ -198,3 +198,69 @@ def test_evaluation_at_the_training_size_resizes_labels(tmp_path):
     resized = real_frames("camvid", tmp_path / "camvid", "val", "camvid-11", (16, 32), resize_labels=True)
     assert native[0]["labels"].shape == (32, 64) and resized[0]["labels"].shape == (16, 32)
     assert native[0]["image"].shape == resized[0]["image"].shape == (16, 32, 3)
+
+
+# ---------------------------------------------------------------------------------------
+# The generic folder dataset (docs/ADDING_A_DATASET.md)
+# ---------------------------------------------------------------------------------------
+
+
+def write_folder(root, mapping: str, files=(("val", "a"),), values=(7, 8, 0, 7), image_suffix="", label_suffix=""):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "mapping.yaml").write_text(mapping)
+    for split, stem in files:
+        io.write_png_atomic(root / "images" / split / f"{stem}{image_suffix}.png", np.full((2, 2, 3), 90, np.uint8))
+        io.write_png_atomic(root / "labels" / split / f"{stem}{label_suffix}.png",
+                            np.array(values, np.uint8).reshape(2, 2))
+    return root
+
+
+def test_folder_dataset_maps_values_by_its_mapping_file_with_suffixes_and_subfolders(tmp_path):
+    mapping = ("ontology: camvid-11\nclasses: {road: [7, 9], pavement: 8}\nignore: 0\n"
+               "image_suffix: _leftImg8bit\nlabel_suffix: _gtFine_labelIds\n")
+    root = write_folder(tmp_path / "mine", mapping, files=(("val", "city/a"), ("val", "b")),
+                        image_suffix="_leftImg8bit", label_suffix="_gtFine_labelIds")
+    io.write_png_atomic(root / "images" / "val" / "stray.png", np.zeros((2, 2, 3), np.uint8))  # no suffix: skipped
+    frames = real_frames("folder", root, "val", "camvid-11", size=None)
+    assert [it.image.name for it in frames.items] == ["b_leftImg8bit.png", "a_leftImg8bit.png"]
+    assert frames.items[1].labels == root / "labels" / "val" / "city" / "a_gtFine_labelIds.png"
+    road, pavement = 3, 4  # CamVid's indices
+    assert frames[1]["labels"].tolist() == [[road, pavement], [IGNORE, road]]
+    with pytest.raises(SpiganError, match="has no mapping to the 16-class ontology"):
+        real_frames("folder", root, "val", "16-class", size=None)
+
+
+@pytest.mark.parametrize("mapping, message", [
+    (None, "mapping.yaml: not found"),
+    ("ontology: 19-class\nclasses: {road: 7}\n", "ontology: '19-class' is not one of"),
+    ("ontology: 16-class\nclasses: {street: 7}\n", "classes: 'street' is not a 16-class class"),
+    ("ontology: 16-class\nclasses: {road: 7, sidewalk: 7}\n", "label value 7 is given to both 'road' and 'sidewalk'"),
+    ("ontology: 16-class\nclasses: {road: 7}\nignore: [7]\n", "ignore: label value 7 is also a class"),
+    ("ontology: 16-class\nclasses: {road: 300}\n", "expected label values 0..255"),
+    ("ontology: 16-class\nclasses: {road: 7}\ncolours: {}\n", "colours: unknown key"),
+    ("ontology: 16-class\nclasses: {road: 7, sidewalk: 8}\n", "label value 0 is neither a class nor ignored"),
+    ("[1, 2]\n", "expected a mapping with ontology, classes"),
+])
+def test_folder_mapping_mistakes_are_named(tmp_path, mapping, message):
+    root = write_folder(tmp_path / "mine", mapping or "")
+    if mapping is None:
+        (root / "mapping.yaml").unlink()
+    with pytest.raises(SpiganError, match=message):
+        real_frames("folder", root, "val", "16-class", size=None)[0]
+
+
+def test_folder_dataset_is_a_training_target_that_data_check_and_evaluate_read(tmp_path, tiny_config, capsys):
+    from spigan.cli import main
+    from spigan.train import train
+
+    for split, count in (("train", 4), ("val", 3)):
+        export("photo", count, 32, 64, tmp_path / "mine", split=split, layout="folder", progress=False)
+    assert main(["data", "check", "--dataset", "folder", "--root", str(tmp_path / "mine"), "--split", "val",
+                 "--quiet"]) == 0
+    assert "no problems found" in capsys.readouterr().out
+    cfg = tiny_config("train.iterations=1", "data.target=folder", f"data.target_root={tmp_path / 'mine'}")
+    results = train(cfg, tmp_path / "run", progress=False)
+    assert len(results["checkpoints"]["last"]["per_image_miou"]) == 3  # scored on the folder's val split
+    assert main(["evaluate", str(tmp_path / "run" / "checkpoints" / "last.pt"), "--dataset", "folder", "--root",
+                 str(tmp_path / "mine"), "--split", "val", "--device", "cpu"]) == 0
+    assert "mIoU" in capsys.readouterr().out

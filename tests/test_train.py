@@ -218,3 +218,12 @@ def test_resume_with_more_iterations_equals_one_longer_run_and_an_edited_config_
     assert [row["iteration"] for row in losses(tmp_path / "run")] == [1, 2, 3, 4, 6]
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
     assert state["config"]["train"]["log_every"] == 2 and state["iteration"] == 6
+
+
+def test_resume_refuses_fewer_iterations_than_the_checkpoint_has(finished_run, tmp_path):
+    import shutil
+
+    folder, _ = finished_run
+    shutil.copytree(folder / "spigan", tmp_path / "run")
+    with pytest.raises(SpiganError, match="train.iterations: 2 is below the checkpoint's iteration 3"):
+        resume_run(tmp_path / "run", progress=False, overrides=["train.iterations=2"])

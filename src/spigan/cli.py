@@ -269,9 +269,10 @@ def cmd_predict(args) -> None:
     from spigan.predict import predict
 
     check_output_dir(args.out, "--out")
+    # Progress bars only on a terminal: a log file (or a test) gets the one-line error alone.
     written, images, videos = predict(args.checkpoint, args.inputs, args.out, device=args.device,
                                       confidence=args.confidence, alpha=args.alpha, batch_size=args.batch_size,
-                                      video_frames=args.video_frames, progress=not args.quiet)
+                                      video_frames=args.video_frames, progress=not args.quiet and sys.stderr.isatty())
     what = f"{images} image(s)" + (f" and {videos} video(s)" if videos else "")
     print(f"wrote {len(written)} file(s) for {what} under {args.out}")
 

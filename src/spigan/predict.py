@@ -25,6 +25,7 @@ from spigan.atomic import make_output_dir
 from spigan.data import io
 from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
+from spigan.hardware import resolve_device
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -213,6 +214,7 @@ def predict(checkpoint: str | Path, inputs: list[str], out: str | Path, device: 
     videos, the checkpoint and the device are checked before the first file is written."""
     from tqdm import tqdm
 
+    device = resolve_device(device, "--device")
     items = gather_inputs(inputs)
     check_videos(items)
     model = load(checkpoint, device=device, batch_size=batch_size)
