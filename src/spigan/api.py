@@ -23,7 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from spigan.checkpoint import checkpoint_config, load_checkpoint, network_from_checkpoint
+from spigan.checkpoint import (
+    checkpoint_config,
+    load_checkpoint,
+    network_from_checkpoint,
+)
 from spigan.data import io
 from spigan.data.transforms import network_input
 from spigan.depth import decode_depth

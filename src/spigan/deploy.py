@@ -21,7 +21,11 @@ from pathlib import Path
 import torch
 
 from spigan.atomic import write_atomically
-from spigan.checkpoint import checkpoint_config, load_checkpoint, network_from_checkpoint
+from spigan.checkpoint import (
+    checkpoint_config,
+    load_checkpoint,
+    network_from_checkpoint,
+)
 from spigan.errors import SpiganError
 from spigan.ontology import ONTOLOGIES
 
