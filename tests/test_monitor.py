@@ -46,3 +46,28 @@ def test_a_method_without_g_shows_the_image_its_segmentation_and_labels(tmp_path
           progress=False)
     acc = events(tmp_path / "run")
     assert acc.Images("images/source_0")[0].width == 3 * 64
+
+
+def test_a_split_it_cannot_read_turns_the_panels_off_with_one_warning(tiny_config, tmp_path, caplog):
+    import logging
+
+    import torch
+
+    from spigan.build import build_networks
+    from spigan.monitor import Monitor
+
+    cfg = tiny_config("train.method=source_only", "data.target=camvid", f"data.target_root={tmp_path}")
+    logged = []
+
+    class Recorder:
+        def image(self, *args):
+            logged.append(args)
+
+        text = scalar = image
+
+    monitor = Monitor(cfg, build_networks(cfg, torch.device("cpu")), torch.device("cpu"), Recorder())
+    with caplog.at_level(logging.WARNING, logger="spigan"):
+        monitor.after(500)
+        monitor.after(1000)
+    assert caplog.text.count("train.image_every: TensorBoard logging off for this run") == 1
+    assert "folder not found" in caplog.text and not logged

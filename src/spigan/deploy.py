@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io as _io
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -63,9 +64,10 @@ def export_task_network(checkpoint: str | Path, out: str | Path, fmt: str = "tor
     example = torch.zeros(1, 3, *cfg.data.size)  # (1, 3, H, W)
     meta = metadata(state)
     if fmt == "torchscript":
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch 2.10+ points to torch.export (our pt2)
             traced = torch.jit.trace(net, example, check_trace=False)
-        write_atomically(out, lambda f: torch.jit.save(traced, f, _extra_files={"spigan.json": json.dumps(meta)}))
+            write_atomically(out, lambda f: torch.jit.save(traced, f, _extra_files={"spigan.json": json.dumps(meta)}))
     elif fmt == "pt2":
         example = torch.zeros(2, 3, *cfg.data.size)  # a batch of 2: a batch of 1 would fix the size at 1
         program = torch.export.export(net, (example,), dynamic_shapes=({0: torch.export.Dim("batch")},))
@@ -77,8 +79,6 @@ def export_task_network(checkpoint: str | Path, out: str | Path, fmt: str = "tor
 
 def _onnx_bytes(net: torch.nn.Module, example: torch.Tensor, meta: dict) -> bytes:
     """The TorchScript-based exporter (needs the onnx package only), with a dynamic batch."""
-    import warnings
-
     import onnx
 
     buffer = _io.BytesIO()
@@ -96,7 +96,9 @@ def load_exported(path: str | Path) -> tuple[torch.nn.Module, dict]:
     """An exported TorchScript or pt2 file as a module, and its metadata."""
     extra = {"spigan.json": ""}
     try:
-        module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except RuntimeError:  # not TorchScript: a torch.export program
         module = torch.export.load(str(path), extra_files=extra).module()
     return module, json.loads(extra["spigan.json"])

@@ -11,6 +11,8 @@ target labels).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 
@@ -19,12 +21,15 @@ from spigan.data import io
 from spigan.data.datasets import validation_samples
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
+from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
 from spigan.inference import evaluate_split, segment
 from spigan.metrics_log import MetricsLog
 from spigan.objective import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
 from spigan.variant import variant_of
+
+log = logging.getLogger("spigan")
 
 SAMPLES = 2  # frames of each domain in the image panels
 VALIDATION_TAG = "target_val/miou_uses_target_labels_not_for_model_selection"
@@ -43,6 +48,7 @@ class Monitor:
         self.variant = variant_of(cfg)
         self._frames: dict[str, list[dict]] | None = None
         self._val = None
+        self._off: set[str] = set()  # what could not be shown (said once, then skipped)
 
     def after(self, iteration: int) -> None:
         """Logs what is due at `iteration`."""
@@ -50,19 +56,27 @@ class Monitor:
         if self.metrics is None:
             return
         if t.image_every and iteration % t.image_every == 0:
-            self._quietly(self.images, iteration)
+            self._quietly(self.images, iteration, "train.image_every")
         if t.validate_every and iteration % t.validate_every == 0:
-            self._quietly(self.validate, iteration)
+            self._quietly(self.validate, iteration, "train.validate_every")
 
-    def _quietly(self, log, iteration: int) -> None:
-        nets = [n for n in self.nets.present().values()]
+    def _quietly(self, show, iteration: int, option: str) -> None:
+        """`show(iteration)` in eval mode, without gradients, on a fork of the torch RNG. A
+        split it cannot read (a dataset without a validation split, say) turns it off with
+        a warning rather than stopping the run."""
+        if option in self._off:
+            return
+        nets = list(self.nets.present().values())
         modes = [n.training for n in nets]
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.no_grad():
             for n in nets:
                 n.eval()
             try:
-                log(iteration)
+                show(iteration)
+            except SpiganError as e:
+                self._off.add(option)
+                log.warning("%s: TensorBoard logging off for this run (%s)", option, e)
             finally:
                 for n, mode in zip(nets, modes):
                     n.train(mode)
@@ -72,8 +86,7 @@ class Monitor:
             roles = ["source", "target"] if self.variant.train_role == "source" else ["target"]
             self._frames = {}
             for role in roles:
-                keys = ("image", "labels", "depth") if role == "source" else ("image", "labels")
-                split = validation_samples(self.cfg, role, keys)
+                split = validation_samples(self.cfg, role, ("image", "labels"))
                 self._frames[role] = [split[k] for k in range(min(SAMPLES, len(split)))]
             self.metrics.text("images/columns", "\n\n".join(f"{role}: {COLUMNS[role]}" for role in self._frames))
         return self._frames

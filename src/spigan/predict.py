@@ -181,7 +181,7 @@ def _video(model: Segmenter, item: Input, out: Path, alpha: float, confidence: b
                 chunk.append(np.ascontiguousarray(bgr[..., ::-1]))
             if not chunk:
                 break
-            for rgb, pred in zip(chunk, model.predict(chunk, confidence=confidence, depth=frames)):
+            for rgb, pred in zip(chunk, model.predict(chunk, confidence=confidence and frames, depth=frames)):
                 overlay = model.overlay(rgb, pred.labels, alpha)
                 if writer is None:
                     h, w = overlay.shape[:2]
