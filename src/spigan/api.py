@@ -183,7 +183,8 @@ class Segmenter:
                 pred = Prediction(segment_logits(logits[k: k + 1], size)[0].cpu().numpy().astype(np.uint8))
             if encoded is not None:
                 up = F.interpolate(encoded[k: k + 1].float(), size=size, mode="bilinear", align_corners=False)
-                pred.depth = decode_depth(up[0, 0].cpu().numpy(), self.config.loss.max_depth).astype(np.float32)
+                loss = self.config.loss
+                pred.depth = decode_depth(up[0, 0].cpu().numpy(), loss.max_depth, loss.depth_target).astype(np.float32)
             out.append(pred)
         return out
 

@@ -402,7 +402,7 @@ def config_from_dict(data: dict) -> Config:
 RESUME_SAFE = (
     "train.iterations", "data.source_root", "data.target_root", "data.cache_dir", "train.device", "train.threads",
     "train.precision", "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "data.workers",
-    "train.image_every", "train.validate_every",
+    "train.image_every", "train.validate_every", "train.log_generator_gradients",
 )
 
 

@@ -104,7 +104,8 @@ class Monitor:
                     panels.append(tensor_to_image(adapted[0]))
                     if nets.privileged is not None:
                         encoded = nets.privileged(adapted)[0, 0].float().cpu().numpy()
-                        panels.append(depth_to_rgb(decode_depth(encoded, self.cfg.loss.max_depth)))
+                        loss = self.cfg.loss
+                        panels.append(depth_to_rgb(decode_depth(encoded, loss.max_depth, loss.depth_target)))
                 panels.append(colorize(segment(nets.task, x)[0].cpu().numpy().astype(np.uint8), palette))
                 labels = frame["labels"].numpy().astype(np.uint8)
                 panels.append(colorize(io.resize(labels, x.shape[-2:], nearest=True), palette))
