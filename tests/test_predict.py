@@ -125,3 +125,21 @@ def test_cli_evaluate_on_a_real_layout_with_frames_and_the_papers_evaluation_siz
                      "2", "--eval-size", size, "--json", str(out)]) == 0
         scores = json.loads(out.read_text())
         assert len(scores["per_image_miou"]) == 2 and scores["eval_size"].startswith(expected)
+
+
+def test_unreadable_files_found_in_a_folder_are_skipped_with_a_warning(finished_run, tmp_path, capsys):
+    folder, _ = finished_run
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "a.png"), np.full((16, 24, 3), 50, np.uint8))
+    cv2.imwrite(str(photos / "labels.png"), np.zeros((16, 24), np.uint8))  # grayscale
+    (photos / "clip.mp4").write_text("not a video")
+    assert main(["predict", str(folder / "spigan"), str(photos), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "spigan: skipped " in captured.err and "labels.png: expected an 8-bit RGB image" in captured.err
+    assert "clip.mp4: not a readable video" in captured.err
+    assert captured.out.strip().endswith("for 1 image(s) under " + str(tmp_path / "out") +
+                                         " (2 unreadable file(s) skipped, named above)")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "a_color.png", "a_depth.png", "a_labels.png", "a_overlay.png"]
+    assert main(["predict", str(folder / "spigan"), str(photos / "labels.png"), "--out", str(tmp_path / "o2")]) == 2

@@ -54,15 +54,6 @@ class Prediction:
     depth: np.ndarray | None = None
 
 
-def default_checkpoint(run_dir: Path) -> Path:
-    """A run folder's default checkpoint: early_stop.pt where early stopping fired (chosen
-    without target labels), else last.pt."""
-    for name in ("early_stop.pt", "last.pt"):
-        if (run_dir / "checkpoints" / name).is_file():
-            return run_dir / "checkpoints" / name
-    raise SpiganError(f"{run_dir}: no checkpoints/early_stop.pt or checkpoints/last.pt in this folder")
-
-
 class Segmenter:
     """T (and P, where the checkpoint has it) of a checkpoint, frozen, on one device.
 
@@ -225,7 +216,4 @@ def check_image(rgb) -> np.ndarray:
 def load(checkpoint: str | Path, device: str | torch.device = "auto", batch_size: int = 8) -> Segmenter:
     """A checkpoint file (or a run folder: its early_stop.pt, else last.pt) as a `Segmenter`
     on `device` ("auto": a GPU where there is one; "cpu"; "cuda"; "cuda:N")."""
-    path = Path(checkpoint)
-    if path.is_dir() and (path / "checkpoints").is_dir():
-        path = default_checkpoint(path)
-    return Segmenter(load_checkpoint(path), device, batch_size)
+    return Segmenter(load_checkpoint(checkpoint), device, batch_size)

@@ -97,11 +97,23 @@ def remove_stale_temporaries(folder: Path) -> None:
         os.unlink(stale)
 
 
+def default_checkpoint(run_dir: Path) -> Path:
+    """A run folder's default checkpoint: early_stop.pt where early stopping fired (chosen
+    without target labels), else last.pt."""
+    for name in ("early_stop.pt", "last.pt"):
+        if (run_dir / "checkpoints" / name).is_file():
+            return run_dir / "checkpoints" / name
+    raise SpiganError(f"{run_dir}: no checkpoints/early_stop.pt or checkpoints/last.pt in this run folder")
+
+
 def load_checkpoint(path: str | Path) -> dict:
-    """Reads a checkpoint without unpickling code (tensors and plain containers only)."""
+    """Reads a checkpoint without unpickling code (tensors and plain containers only). A run
+    folder stands for its default checkpoint (`default_checkpoint`)."""
     path = Path(path)
+    if path.is_dir() and (path / "checkpoints").is_dir():
+        path = default_checkpoint(path)
     if path.is_dir():
-        raise SpiganError(f"{path}: is a folder, not a checkpoint file")
+        raise SpiganError(f"{path}: is a folder, not a checkpoint file (nor a run folder with checkpoints/)")
     if not path.is_file():
         raise SpiganError(f"{path}: checkpoint not found")
     with open(path, "rb") as f:

@@ -270,11 +270,12 @@ def cmd_predict(args) -> None:
 
     check_output_dir(args.out, "--out")
     # Progress bars only on a terminal: a log file (or a test) gets the one-line error alone.
-    written, images, videos = predict(args.checkpoint, args.inputs, args.out, device=args.device,
-                                      confidence=args.confidence, alpha=args.alpha, batch_size=args.batch_size,
-                                      video_frames=args.video_frames, progress=not args.quiet and sys.stderr.isatty())
+    written, images, videos, skipped = predict(
+        args.checkpoint, args.inputs, args.out, device=args.device, confidence=args.confidence, alpha=args.alpha,
+        batch_size=args.batch_size, video_frames=args.video_frames, progress=not args.quiet and sys.stderr.isatty())
     what = f"{images} image(s)" + (f" and {videos} video(s)" if videos else "")
-    print(f"wrote {len(written)} file(s) for {what} under {args.out}")
+    print(f"wrote {len(written)} file(s) for {what} under {args.out}"
+          + (f" ({skipped} unreadable file(s) skipped, named above)" if skipped else ""))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -310,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(func=cmd_config_list)
 
     ev = sub.add_parser("evaluate", help="per-class IoU and mIoU of a checkpoint's task network")
-    ev.add_argument("checkpoint")
+    ev.add_argument("checkpoint", help="a checkpoint file, or a run folder (its early_stop.pt, else last.pt)")
     ev.add_argument("--dataset", default="sim", help=" | ".join(DATASETS))
     ev.add_argument("--root", help="dataset root (real datasets)")
     ev.add_argument("--split", default="val")
@@ -361,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
 
     ex = sub.add_parser("export", help="the task network T of a checkpoint for deployment (TorchScript, ONNX)")
-    ex.add_argument("checkpoint")
+    ex.add_argument("checkpoint", help="a checkpoint file, or a run folder (its early_stop.pt, else last.pt)")
     ex.add_argument("--format", default="torchscript", choices=("torchscript", "pt2", "onnx"),
                     help="torchscript (torch.jit.load), pt2 (torch.export.load), onnx (needs the onnx package)")
     ex.add_argument("--out", required=True, help="file to write (e.g. model.pt, model.pt2, model.onnx)")

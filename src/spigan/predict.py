@@ -13,6 +13,7 @@ folder (or of a glob pattern's folder) and are made unique when two inputs would
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +28,22 @@ from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
 from spigan.hardware import resolve_device
 
+log = logging.getLogger("spigan")
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
 @dataclass(frozen=True)
 class Input:
-    """An image or video to predict, and the name its outputs start with (a relative
-    path without suffix, e.g. `street` or `seq01/frame_0001`)."""
+    """An image or video to predict, the name its outputs start with (a relative path
+    without suffix, e.g. `street` or `seq01/frame_0001`), and whether it was named on the
+    command line (an unreadable named file is an error; one found in a folder or by a
+    pattern is skipped with a warning)."""
 
     path: Path
     name: str
+    named: bool = True
 
     @property
     def video(self) -> bool:
@@ -62,6 +68,7 @@ def gather_inputs(arguments: list[str]) -> list[Input]:
     inputs with unique output names. A one-line SpiganError for anything that matches
     nothing, before any work."""
     entries: list[tuple[Path, Path]] = []  # (file, its path relative to what named it)
+    named: set[Path] = set()
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_dir():
@@ -72,6 +79,7 @@ def gather_inputs(arguments: list[str]) -> list[Input]:
             entries += [(f, f.relative_to(path)) for f in files]
         elif path.is_file():
             entries.append((path, Path(path.name)))
+            named.add(path.resolve())
         elif glob.has_magic(argument):
             base = _glob_base(os.path.expanduser(argument))
             files = sorted(Path(m) for m in glob.glob(os.path.expanduser(argument), recursive=True) if _is_media(Path(m)))
@@ -85,7 +93,7 @@ def gather_inputs(arguments: list[str]) -> list[Input]:
         if f.resolve() not in seen:
             seen.add(f.resolve())
             unique.append((f, rel))
-    return [Input(f, name) for (f, _), name in zip(unique, _unique_names(unique))]
+    return [Input(f, name, f.resolve() in named) for (f, _), name in zip(unique, _unique_names(unique))]
 
 
 def _unique_names(entries: list[tuple[Path, Path]]) -> list[str]:
@@ -124,15 +132,25 @@ def _open_video(path: Path) -> cv2.VideoCapture:
     return capture
 
 
-def check_videos(inputs: list[Input]) -> None:
-    """Every video opens and has a first frame (checked before any output is written)."""
+def check_videos(inputs: list[Input]) -> list[Input]:
+    """The inputs without the videos found in folders that cannot be read (each said in a
+    warning); a named video that cannot be read is an error. Checked before any output."""
+    kept = []
     for item in inputs:
         if item.video:
-            capture = _open_video(item.path)
-            ok, _ = capture.read()
-            capture.release()
-            if not ok:
-                raise SpiganError(f"{item.path}: not a readable video (no frame could be decoded)")
+            try:
+                capture = _open_video(item.path)
+                ok, _ = capture.read()
+                capture.release()
+                if not ok:
+                    raise SpiganError(f"{item.path}: not a readable video (no frame could be decoded)")
+            except SpiganError as e:
+                if item.named:
+                    raise
+                log.warning("skipped %s", e)
+                continue
+        kept.append(item)
+    return kept
 
 
 def write_prediction(model: Segmenter, rgb: np.ndarray, pred: Prediction, stem: Path, alpha: float) -> list[Path]:
@@ -209,27 +227,39 @@ def _video(model: Segmenter, item: Input, out: Path, alpha: float, confidence: b
 
 def predict(checkpoint: str | Path, inputs: list[str], out: str | Path, device: str = "auto",
             confidence: bool = False, alpha: float = 0.5, batch_size: int = 8, video_frames: bool = False,
-            progress: bool = False) -> tuple[list[Path], int, int]:
-    """Predicts every input into `out`; returns (files written, images, videos). Inputs,
-    videos, the checkpoint and the device are checked before the first file is written."""
+            progress: bool = False) -> tuple[list[Path], int, int, int]:
+    """Predicts every input into `out`; returns (files written, images, videos, inputs
+    skipped). Inputs, videos, the checkpoint and the device are checked before the first
+    file is written; an image found in a folder that cannot be read is skipped with a warning."""
     from tqdm import tqdm
 
     device = resolve_device(device, "--device")
-    items = gather_inputs(inputs)
-    check_videos(items)
+    found = gather_inputs(inputs)
+    items = check_videos(found)
+    skipped_videos, skipped_images = len(found) - len(items), 0
     model = load(checkpoint, device=device, batch_size=batch_size)
     out = make_output_dir(out, "--out")
     images = [it for it in items if not it.video]
     written: list[Path] = []
     bar = tqdm(total=len(images), desc="predict", unit="image", disable=not progress or not images)
     for start in range(0, len(images), batch_size):
-        chunk = images[start: start + batch_size]
-        rgbs = [io.read_rgb(it.path) for it in chunk]
-        for it, rgb, pred in zip(chunk, rgbs, model.predict(rgbs, confidence=confidence)):
+        chunk, rgbs = [], []
+        for it in images[start: start + batch_size]:
+            try:
+                rgbs.append(io.read_rgb(it.path))
+                chunk.append(it)
+            except SpiganError as e:
+                if it.named:
+                    raise
+                log.warning("skipped %s", e)
+                skipped_images += 1
+        for it, rgb, pred in zip(chunk, rgbs, model.predict(rgbs, confidence=confidence) if rgbs else []):
             written += write_prediction(model, rgb, pred, out / it.name, alpha)
-        bar.update(len(chunk))
+        bar.update(len(images[start: start + batch_size]))
     bar.close()
-    for it in items:
-        if it.video:
-            written += _video(model, it, out, alpha, confidence, video_frames, progress)
-    return written, len(images), len(items) - len(images)
+    videos = [it for it in items if it.video]
+    for it in videos:
+        written += _video(model, it, out, alpha, confidence, video_frames, progress)
+    if not written:
+        raise SpiganError(f"{', '.join(inputs)}: no readable image or video (each skipped file is named above)")
+    return written, len(images) - skipped_images, len(videos), skipped_images + skipped_videos
