@@ -143,3 +143,11 @@ def test_unreadable_files_found_in_a_folder_are_skipped_with_a_warning(finished_
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a_color.png", "a_depth.png", "a_labels.png", "a_overlay.png"]
     assert main(["predict", str(folder / "spigan"), str(photos / "labels.png"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_back(finished_run, tmp_path, capsys):
+    folder, _ = finished_run
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((16, 24, 3), 50, np.uint8))
+    for _ in range(2):
+        assert main(["predict", str(folder / "spigan"), str(tmp_path), "--out", str(tmp_path / "pred"), "--quiet"]) == 0
+        assert "for 1 image(s)" in capsys.readouterr().out

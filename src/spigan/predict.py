@@ -63,16 +63,21 @@ def _glob_base(pattern: str) -> Path:
     return Path(pattern).parent
 
 
-def gather_inputs(arguments: list[str]) -> list[Input]:
-    """Files, folders (every image and video below them, sorted) and glob patterns ->
-    inputs with unique output names. A one-line SpiganError for anything that matches
-    nothing, before any work."""
+def gather_inputs(arguments: list[str], out: str | Path | None = None) -> list[Input]:
+    """Files, folders (every image and video below them, sorted, but none under the output
+    folder `out`) and glob patterns -> inputs with unique output names. A one-line
+    SpiganError for anything that matches nothing, before any work."""
     entries: list[tuple[Path, Path]] = []  # (file, its path relative to what named it)
     named: set[Path] = set()
+    outputs = Path(out).expanduser().resolve() if out is not None else None
+
+    def media(f: Path) -> bool:  # an earlier run's outputs are not inputs
+        return _is_media(f) and (outputs is None or not f.resolve().is_relative_to(outputs))
+
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_dir():
-            files = sorted(f for f in path.rglob("*") if _is_media(f))
+            files = sorted(f for f in path.rglob("*") if media(f))
             if not files:
                 raise SpiganError(f"{argument}: no images or videos in this folder (looked for "
                                   f"{', '.join(IMAGE_SUFFIXES + VIDEO_SUFFIXES)})")
@@ -82,7 +87,7 @@ def gather_inputs(arguments: list[str]) -> list[Input]:
             named.add(path.resolve())
         elif glob.has_magic(argument):
             base = _glob_base(os.path.expanduser(argument))
-            files = sorted(Path(m) for m in glob.glob(os.path.expanduser(argument), recursive=True) if _is_media(Path(m)))
+            files = sorted(Path(m) for m in glob.glob(os.path.expanduser(argument), recursive=True) if media(Path(m)))
             if not files:
                 raise SpiganError(f"{argument}: no image or video matches this pattern")
             entries += [(f, f.relative_to(base)) for f in files]
@@ -234,7 +239,7 @@ def predict(checkpoint: str | Path, inputs: list[str], out: str | Path, device: 
     from tqdm import tqdm
 
     device = resolve_device(device, "--device")
-    found = gather_inputs(inputs)
+    found = gather_inputs(inputs, out)
     items = check_videos(found)
     skipped_videos, skipped_images = len(found) - len(items), 0
     model = load(checkpoint, device=device, batch_size=batch_size)
