@@ -24,6 +24,7 @@ from spigan.data.transforms import (
 from spigan.errors import SpiganError
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
 from spigan.sim.dataset import SimFrames, default_cache_dir
+from spigan.sim.knobs import SimKnobs
 from spigan.variant import variant_of
 
 
@@ -99,7 +100,9 @@ def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     """`length` frames of the simulator's `domain` renderer at the config's size and world."""
     data = cfg.data
     cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
-    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache), data.ontology)
+    knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
+    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache, knobs=knobs),
+                     data.ontology)
 
 
 def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels")) -> Samples:

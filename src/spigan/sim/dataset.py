@@ -18,10 +18,11 @@ import numpy as np
 from spigan.atomic import write_atomically
 from spigan.sim import render_frame
 from spigan.sim.geometry import Camera
+from spigan.sim.knobs import SimKnobs
 from spigan.sim.render import DOMAINS, Frame
 
 # Bump when the renderer's output changes, so stale caches are never read.
-SIM_VERSION = 1
+SIM_VERSION = 2
 SPLITS = {"train": 0, "val": 1, "test": 2}
 
 
@@ -43,16 +44,20 @@ class SimFrames:
 
     Args:
         cache_dir: where rendered frames are kept; None renders on every access.
+        knobs: the `sim` renderer's knobs (ignored for `photo`, which has none); they are
+            part of the cache folder's name.
     """
 
     def __init__(self, domain: str, split: str, length: int, height: int, width: int, seed: int = 0,
-                 cache_dir: str | Path | None = None):
+                 cache_dir: str | Path | None = None, knobs: SimKnobs | None = None):
         self.domain, self.split, self.length = domain, split, length
         self.height, self.width, self._seed = height, width, seed
+        self.knobs = (knobs or SimKnobs()) if domain == "sim" else None
         self.stream = stream_seed(seed, domain, split)
         self.folder = None
         if cache_dir is not None:
-            self.folder = Path(cache_dir) / f"sim-v{SIM_VERSION}" / f"{domain}-{split}-{self.stream}-{height}x{width}"
+            name = f"{domain}-{split}-{self.stream}-{height}x{width}" + (f"-{self.knobs.tag()}" if self.knobs else "")
+            self.folder = Path(cache_dir) / f"sim-v{SIM_VERSION}" / name
             self.folder.mkdir(parents=True, exist_ok=True)
             _remove_stale_temporaries(self.folder)
 
@@ -63,14 +68,14 @@ class SimFrames:
         if not 0 <= index < self.length:
             raise IndexError(f"frame {index} outside [0, {self.length})")
         if self.folder is None:
-            return render_frame(self.stream, index, self.height, self.width, self.domain)
+            return render_frame(self.stream, index, self.height, self.width, self.domain, self.knobs)
         path = self.folder / f"{index:06d}.npz"
         if path.exists():
             try:
                 return _load(path)
             except (OSError, ValueError, KeyError) as e:  # damaged on disk: render it again
                 warnings.warn(f"{path}: unreadable cached frame ({e}); rendering it again")
-        frame = render_frame(self.stream, index, self.height, self.width, self.domain)
+        frame = render_frame(self.stream, index, self.height, self.width, self.domain, self.knobs)
         _save_atomic(path, frame)
         return frame
 
@@ -94,7 +99,8 @@ class SimFrames:
             chunks = [missing[k: k + 8] for k in range(0, len(missing), 8)]
             # spawn, not fork: the parent may hold OpenMP threads (torch), which forked children inherit badly.
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                args = (self.domain, self.split, self.length, self.height, self.width, self._seed, str(self.folder.parent.parent))
+                args = (self.domain, self.split, self.length, self.height, self.width, self._seed,
+                        str(self.folder.parent.parent), self.knobs)
                 for done in as_completed([pool.submit(_render_chunk, *args, chunk) for chunk in chunks]):
                     bar.update(done.result())
         bar.close()
@@ -108,17 +114,16 @@ def _usable_cpus() -> int:
 
 
 def _render_chunk(domain: str, split: str, length: int, height: int, width: int, seed: int, cache_dir: str,
-                  indices: list[int]) -> int:
+                  knobs: SimKnobs | None, indices: list[int]) -> int:
     """Renders and caches frames `indices` of a split (in a worker process)."""
-    frames = SimFrames(domain, split, length, height, width, seed=seed, cache_dir=cache_dir)
+    frames = SimFrames(domain, split, length, height, width, seed=seed, cache_dir=cache_dir, knobs=knobs)
     for i in indices:
         frames[i]
     return len(indices)
 
 
 def _save_atomic(path: Path, frame: Frame) -> None:
-    camera = np.array([frame.camera.x, frame.camera.y, frame.camera.z, frame.camera.yaw, frame.camera.pitch,
-                       frame.camera.hfov])
+    camera = np.array(list(frame.camera.as_dict().values()))
     write_atomically(path, lambda f: np.savez(f, rgb=frame.rgb, labels=frame.labels, depth=frame.depth, camera=camera))
 
 

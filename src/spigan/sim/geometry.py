@@ -22,7 +22,8 @@ NEAR = 0.05  # camera near plane (m) used for culling
 
 @dataclass(frozen=True)
 class Camera:
-    """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up."""
+    """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up,
+    positive roll turns the image clockwise (the camera's right side dips)."""
 
     x: float
     y: float  # height above the road (m)
@@ -30,6 +31,7 @@ class Camera:
     yaw: float
     pitch: float
     hfov: float  # horizontal field of view
+    roll: float = 0.0
 
     @property
     def position(self) -> np.ndarray:
@@ -41,6 +43,9 @@ class Camera:
         forward = np.array([sy * cp, sp, cy * cp])
         right = np.array([cy, 0.0, -sy])
         up = np.cross(forward, right)
+        if self.roll:
+            cr, sr = math.cos(self.roll), math.sin(self.roll)
+            right, up = cr * right - sr * up, sr * right + cr * up
         return right, up, forward
 
     def focal(self, width: int) -> float:
@@ -66,7 +71,7 @@ class Camera:
         return col, row, depth
 
     def as_dict(self) -> dict:
-        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov")}
+        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov", "roll")}
 
 
 # ---------------------------------------------------------------------------------------
@@ -358,12 +363,14 @@ def cast_shadows(points: np.ndarray, to_light: np.ndarray, casters: list[Primiti
     # Along the light: a caster can only block points that lie below its highest corner.
     reach = (corners @ to_light).max(axis=1)
     pl = points @ to_light
-    for k, caster in enumerate(casters):
-        lo, hi = np.searchsorted(pa_sorted, [ca[k].min(), ca[k].max()])
-        if hi <= lo:
-            continue
+    # Casters whose light-space box misses every point are dropped at once, not one by one.
+    a_lo, a_hi, b_lo, b_hi = ca.min(axis=1), ca.max(axis=1), cb.min(axis=1), cb.max(axis=1)
+    los, his = np.searchsorted(pa_sorted, a_lo), np.searchsorted(pa_sorted, a_hi)
+    active = (his > los) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
+    for k in np.flatnonzero(active):
+        caster, lo, hi = casters[k], los[k], his[k]
         cand = order[lo:hi]
-        cand = cand[(pb[cand] >= cb[k].min()) & (pb[cand] <= cb[k].max()) & (pl[cand] < reach[k]) & ~shadowed[cand]]
+        cand = cand[(pb[cand] >= b_lo[k]) & (pb[cand] <= b_hi[k]) & (pl[cand] < reach[k]) & ~shadowed[cand]]
         if cand.size:
             p = points[cand]
             t = caster.intersect((p[:, 0], p[:, 1], p[:, 2]), tuple(to_light))

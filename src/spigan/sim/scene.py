@@ -421,16 +421,14 @@ def _riders(b: _Builder, L: Layout) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def sample_camera(layout: Layout, rng: np.random.Generator, domain: str) -> Camera:
-    """`sim`: SYNTHIA-RAND-like random viewpoints anywhere over road and sidewalks;
-    `photo`: a camera on a car driving in a lane (narrow height, pitch and fov ranges)."""
+def sample_camera(layout: Layout, rng: np.random.Generator, domain: str, vehicle: float = 1.0) -> Camera:
+    """`sim`: between SYNTHIA-RAND-like random viewpoints anywhere over road and sidewalks
+    (`vehicle` = 0) and a camera on a car in a lane (`vehicle` = 1): both are drawn, always
+    in the same order, and every parameter is interpolated; `photo`: the demo target's own
+    car-mounted camera (narrow height, pitch and fov ranges, no roll)."""
     if domain == "sim":
-        reach = layout.road_half + 0.8 * layout.sidewalk_width
-        return Camera(
-            x=float(rng.uniform(-reach, reach)), y=float(rng.uniform(1.2, 6.0)), z=float(rng.uniform(-5, 5)),
-            yaw=math.radians(rng.uniform(-70, 70)), pitch=math.radians(rng.uniform(-25, 5)),
-            hfov=math.radians(rng.uniform(55, 100)),
-        )
+        random_view, vehicle_view = _random_view(layout, rng), _vehicle_view(layout, rng)
+        return Camera(*((1 - vehicle) * a + vehicle * b for a, b in zip(random_view, vehicle_view)))
     if domain == "photo":
         lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
         return Camera(
@@ -439,3 +437,21 @@ def sample_camera(layout: Layout, rng: np.random.Generator, domain: str) -> Came
             hfov=math.radians(rng.uniform(60, 70)),
         )
     raise ValueError(f"unknown domain {domain!r}: expected 'sim' or 'photo'")
+
+
+def _random_view(layout: Layout, rng: np.random.Generator) -> tuple[float, ...]:
+    """(x, y, z, yaw, pitch, hfov, roll) of a SYNTHIA-RAND-like random viewpoint."""
+    reach = layout.road_half + 0.8 * layout.sidewalk_width
+    return (float(rng.uniform(-reach, reach)), float(rng.uniform(1.2, 6.0)), float(rng.uniform(-5, 5)),
+            math.radians(rng.uniform(-70, 70)), math.radians(rng.uniform(-25, 5)), math.radians(rng.uniform(55, 100)),
+            0.0)
+
+
+def _vehicle_view(layout: Layout, rng: np.random.Generator) -> tuple[float, ...]:
+    """(x, y, z, yaw, pitch, hfov, roll) of a camera on a car driving in one of the lanes
+    along +z (1-2 m high: a car's roof to a van's), with the small yaw, pitch and roll of a
+    car that steers, brakes and leans, and the fields of view of common dash cameras."""
+    lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
+    return (lane + float(rng.normal(0, 0.3)), float(rng.uniform(1.0, 2.0)), float(rng.uniform(-5, 15)),
+            math.radians(rng.normal(0, 3)), math.radians(rng.uniform(-8, 2)), math.radians(rng.uniform(50, 75)),
+            math.radians(rng.normal(0, 1.5)))
