@@ -45,7 +45,7 @@ class Environment:
         sky = self.horizon * (1 - t) + self.zenith * t
         toward_sun = np.clip(directions @ self.to_sun, 0, 1)
         if self.sun.any():
-            sky = sky + self.sun * (0.6 * toward_sun ** 48 + 0.08 * toward_sun ** 4)[:, None]
+            sky = sky + self.sun * (0.6 * tx.ipow(toward_sun, 48) + 0.08 * tx.ipow(toward_sun, 4))[:, None]
         if self.clouds > 0:
             lift = np.maximum(directions[:, 1], 0.04)
             density = tx.fbm(directions[:, 0] / lift * 0.7, directions[:, 2] / lift * 0.7, self.cloud_seed, octaves=4)

@@ -11,7 +11,7 @@ import numpy as np
 
 from spigan.ontology import CLASS_INDEX
 from spigan.sim import textures as tx
-from spigan.sim.geometry import Camera, Ground, Primitive, cast_primary
+from spigan.sim.geometry import Camera, Ground, Primitive, cast_primary, surface_frames
 from spigan.sim.scene import Scene
 
 # Depth written for sky pixels (m). It is the largest value SYNTHIA's depth encoding
@@ -48,6 +48,22 @@ class Hits:
         """(n,) the material name of every hit."""
         return np.asarray([p.material for p in self.prims] or [""])[self.pid]
 
+    @cached_property
+    def by_material(self) -> dict[str, np.ndarray]:
+        """Material name -> the indices of its hits (grouped in one sort, not one string
+        comparison over all hits per material)."""
+        names = sorted({p.material for p in self.prims})
+        code_of = {name: k for k, name in enumerate(names)}
+        codes = np.asarray([code_of[p.material] for p in self.prims] or [0], dtype=np.int64)[self.pid]
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        return {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(names) if bounds[k + 1] > bounds[k]}
+
+    def of(self, *materials: str) -> np.ndarray:
+        """The indices, in order, of the hits on any of `materials`."""
+        parts = [self.by_material[m] for m in materials if m in self.by_material]
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.int64))
+
     def distance(self) -> np.ndarray:
         """(n,) distance from the camera to every hit (the ray's length, not its z-depth)."""
         rays = self.rays.reshape(-1, 3)[self.flat]
@@ -69,14 +85,7 @@ def trace(scene: Scene, camera: Camera, height: int, width: int) -> Hits:
     flat = np.flatnonzero(index >= 0)
     pid = index.ravel()[flat]
     points = camera.position + depth.ravel()[flat, None] * rays.reshape(-1, 3)[flat]
-    normals = np.empty_like(points)
-    local = np.empty_like(points)
-    order = np.argsort(pid, kind="stable")
-    ids, starts = np.unique(pid[order], return_index=True)
-    for k, s, e in zip(ids, starts, np.append(starts[1:], len(order))):
-        sel = order[s:e]
-        local[sel] = prims[k].local(points[sel])
-        normals[sel] = prims[k].dir_to_world(prims[k].local_normal(local[sel]))
+    local, normals = surface_frames(prims, pid, points)
     return Hits(prims, camera, depth, rays, flat, pid, points, normals, local)
 
 

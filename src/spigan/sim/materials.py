@@ -105,11 +105,10 @@ def sim_surfaces(hits: Hits, env: Environment, salt: int) -> Surfaces:
     out = Surfaces(np.zeros((n, 3)), np.zeros(n), np.zeros(n))
     if not n:
         return out
-    materials = hits.materials
     objects = _Objects(hits, salt)
     footprint = hits.footprint()
     for name, paint in _PAINTERS.items():
-        sel = np.flatnonzero(np.isin(materials, name) if isinstance(name, tuple) else materials == name)
+        sel = hits.of(*name) if isinstance(name, tuple) else hits.of(name)
         if sel.size:
             paint(hits, sel, out, objects, footprint[sel], env)
     return out

@@ -95,7 +95,8 @@ def _light(hits: Hits, surfaces: Surfaces, env: Environment) -> np.ndarray:
     ambient = env.ambient(n)
     # Contact shadows: the street under a vehicle sees almost no sky.
     vehicles = [p for p in hits.prims if p.material in ("car_paint", "bus_body")]
-    street = np.flatnonzero(((materials == "asphalt") | (materials == "pavement")) & (n[:, 1] > 0.5))
+    street = hits.of("asphalt", "pavement")
+    street = street[n[street, 1] > 0.5]
     if vehicles and street.size:
         under = cast_shadows(points[street] + 0.02 * n[street], np.array([0.0, 1.0, 0.0]), vehicles)
         ambient[street[under]] *= 0.3
@@ -107,11 +108,11 @@ def _light(hits: Hits, surfaces: Surfaces, env: Environment) -> np.ndarray:
     if glossy.size:
         v, m = view[glossy], n[glossy]
         cos = np.clip(-(v * m).sum(1), 0, 1)
-        reflectance = surfaces.gloss[glossy] * (0.08 + 0.92 * (1 - cos) ** 5)
+        reflectance = surfaces.gloss[glossy] * (0.08 + 0.92 * tx.ipow(1 - cos, 5))  # Schlick's Fresnel
         mirror = v + 2 * cos[:, None] * m
         seen = np.where((mirror[:, 1] > 0)[:, None], env.sky(mirror), 0.4 * env.ambient(-m))
         half_vec = _unit(env.to_sun - v)
-        highlight = np.clip((m * half_vec).sum(1), 0, 1) ** 80 * (facing[glossy] > 0) * 4.0
+        highlight = tx.ipow(np.clip((m * half_vec).sum(1), 0, 1), 80) * (facing[glossy] > 0) * 4.0
         color[glossy] = color[glossy] * (1 - reflectance[:, None]) + reflectance[:, None] * seen \
             + (surfaces.gloss[glossy] * highlight)[:, None] * env.sun
 
@@ -136,10 +137,14 @@ def _expose(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.
     if strength > 0:
         x = x * 2 ** (strength * rng.uniform(-0.5, 0.5, 3))  # white balance
     x = x * (1 + x / 16.0) / (1 + x)  # Reinhard's tone curve, white at 4
-    x = np.clip(x, 0, 1) ** (1 / 2.2)
+    curve = _GAMMA
     if strength > 0:
-        x = 0.5 + (x - 0.5) * 2 ** (strength * rng.uniform(-0.5, 0.5))  # contrast
-    return _to_uint8(x)
+        curve = np.clip(0.5 + (curve - 0.5) * 2 ** (strength * rng.uniform(-0.5, 0.5)), 0, 1)  # contrast
+    # The display curve through a table: finer steps than uint8's, no pow() per pixel.
+    return _to_uint8(curve[(np.clip(x, 0, 1) * (len(curve) - 1) + 0.5).astype(np.int64)])
+
+
+_GAMMA = np.linspace(0, 1, 4096) ** (1 / 2.2)
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:

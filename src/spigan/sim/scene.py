@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.ontology import CLASS_INDEX as C
-from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive
+from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive, corners_of
 
 STREET_START, STREET_END = -40.0, 220.0  # z range that is populated (m)
 
@@ -34,6 +34,7 @@ class Layout:
     parking_width: float  # strip between the outer lane and the curb (parked cars, riders)
     sidewalk_width: float
     curb_height: float
+    district: str = "city"  # town (low, leafy), city (mid-rise, shops) or downtown (towers)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Scene:
         """Drops whole objects with a part within `clearance` of the camera, so that a
         randomly placed camera never sits inside a car or a tree crown."""
         bounded = [p for p in self.primitives if not isinstance(p, Ground)]
-        corners = np.stack([p.corners() for p in bounded])  # (n, 8, 3)
+        corners = corners_of(bounded)  # (n, 8, 3)
         pos = camera.position
         near = np.all((pos > corners.min(axis=1) - clearance) & (pos < corners.max(axis=1) + clearance), axis=1)
         inside = {p.object_id for p, hit in zip(bounded, near) if hit}
@@ -91,19 +92,30 @@ CLOTHES = [(0.1, 0.1, 0.15), (0.2, 0.25, 0.45), (0.5, 0.1, 0.1), (0.8, 0.8, 0.8)
 SKIN = [(0.87, 0.72, 0.6), (0.65, 0.48, 0.36), (0.42, 0.3, 0.22)]
 
 
+DISTRICTS = ("town", "city", "downtown")
+DISTRICT_ODDS = (0.4, 0.4, 0.2)
+# Building heights (m) per district: the front row's usual range, its occasional tall
+# block, and the row behind; street-level views of towns see much more sky than downtown.
+HEIGHTS = {"town": ((6, 14), (14, 22), (8, 20)), "city": ((9, 24), (24, 40), (12, 35)),
+           "downtown": ((15, 45), (45, 80), (30, 80))}
+
+
 def generate_scene(rng: np.random.Generator) -> Scene:
     """Draws one street scene."""
     b = _Builder(rng)
-    lanes = int(rng.integers(1, 3))
+    district = DISTRICTS[int(rng.choice(len(DISTRICTS), p=DISTRICT_ODDS))]
+    lanes = 1 if rng.random() < 0.6 else 2
     lane_w = float(rng.uniform(3.0, 3.7))
-    parking = float(rng.uniform(2.0, 2.6))
+    # Most streets have a parking strip by the curb; the others only a gutter.
+    parking = float(rng.uniform(2.0, 2.6)) if rng.random() < 0.7 else float(rng.uniform(0.4, 0.9))
     layout = Layout(
         road_half=lanes * lane_w + parking,
         lane_width=lane_w,
         lanes_per_side=lanes,
         parking_width=parking,
-        sidewalk_width=float(rng.uniform(2.0, 5.0)),
+        sidewalk_width=float(rng.uniform(2.5, 6.0)),
         curb_height=float(rng.uniform(0.12, 0.2)),
+        district=district,
     )
     _road_and_sidewalks(b, layout)
     for side in (-1, 1):
@@ -144,14 +156,15 @@ def _road_and_sidewalks(b: _Builder, L: Layout) -> None:
                   center=(side * (L.road_half + 40), L.curb_height / 2, zc), half=(40, L.curb_height / 2, length / 2)))
 
 
-def _building(b: _Builder, center, half_x: float, half_z: float, height: float) -> None:
+def _building(b: _Builder, center, half_x: float, half_z: float, height: float, shops: float = 0.4) -> None:
+    """A block; `shops`: the chance that its ground floor is shop fronts (pattern 0)."""
     rng = b.rng
     style = {
         "floor": float(rng.uniform(2.8, 3.8)),
         "bay": float(rng.uniform(1.8, 3.5)),
         "win_w": float(rng.uniform(0.35, 0.7)),
         "win_h": float(rng.uniform(0.35, 0.65)),
-        "pattern": int(rng.integers(0, 3)),
+        "pattern": 0 if rng.random() < shops else int(rng.integers(1, 3)),
     }
     b.add(Box(label=C["building"], material="facade", color=b.jitter(FACADES[rng.integers(len(FACADES))], 0.06),
               object_id=b.new_object(), center=(center[0], height / 2, center[2]), half=(half_x, height / 2, half_z),
@@ -161,29 +174,32 @@ def _building(b: _Builder, center, half_x: float, half_z: float, height: float) 
 def _building_rows(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
     front = L.road_half + L.sidewalk_width
+    usual, tall, behind = HEIGHTS[L.district]
+    shops = {"town": 0.3, "city": 0.6, "downtown": 0.5}[L.district]
     z = STREET_START
     while z < STREET_END:
         width = float(rng.uniform(8, 30))
-        if rng.random() < 0.22:  # a gap between blocks: wall, fence, hedge or trees
+        if rng.random() < (0.3 if L.district == "town" else 0.2):  # a gap between blocks: wall, fence, hedge or trees
             gap = float(rng.uniform(4, 14))
             _gap_content(b, L, side, z, z + gap)
             z += gap
             continue
         setback = float(rng.uniform(0, 4)) if rng.random() < 0.35 else 0.0
         depth = float(rng.uniform(8, 20))
-        height = float(rng.uniform(6, 30) if rng.random() < 0.8 else rng.uniform(30, 60))
+        height = float(rng.uniform(*usual) if rng.random() < 0.85 else rng.uniform(*tall))
         _building(b, center=(side * (front + setback + depth / 2), 0, z + width / 2), half_x=depth / 2,
-                  half_z=width / 2, height=height)
+                  half_z=width / 2, height=height, shops=shops)
         if setback > 1.5 and rng.random() < 0.5:  # a front garden: low wall or hedge
             _gap_content(b, L, side, z, z + width, x=front + 0.3)
         z += width
-    # A second, taller row further back, seen through the gaps and above low blocks.
+    # A second row further back, seen through the gaps and above low blocks (not always there).
     z = STREET_START
     while z < STREET_END:
         width = float(rng.uniform(20, 50))
-        _building(b, center=(side * (front + 30 + float(rng.uniform(0, 10))), 0, z + width / 2), half_x=8,
-                  half_z=width / 2, height=float(rng.uniform(15, 60)))
-        z += width + float(rng.uniform(0, 10))
+        if rng.random() < 0.7:
+            _building(b, center=(side * (front + 30 + float(rng.uniform(0, 10))), 0, z + width / 2), half_x=8,
+                      half_z=width / 2, height=float(rng.uniform(*behind)), shops=0.0)
+        z += width + float(rng.uniform(0, 20))
 
 
 def _gap_content(b: _Builder, L: Layout, side: int, z0: float, z1: float, x: float | None = None) -> None:
@@ -237,15 +253,15 @@ def _street_furniture(b: _Builder, L: Layout, side: int) -> None:
         b.add(Box(label=C["pole"], material="metal", color=grey, object_id=oid,
                   center=(side * (curb - arm / 2), h - 0.1, z), half=(arm / 2, 0.06, 0.08)))
         z += float(rng.uniform(14, 30))
-    # Tree row along the curb.
-    if rng.random() < 0.6:
+    # Tree row along the curb (most streets of towns have one).
+    if rng.random() < (0.85 if L.district == "town" else 0.65):
         z = float(rng.uniform(-10, 5))
         while z < STREET_END:
-            if rng.random() < 0.75:
+            if rng.random() < 0.8:
                 _tree(b, (side * (L.road_half + min(1.2, L.sidewalk_width * 0.4)), L.curb_height, z))
-            z += float(rng.uniform(7, 16))
+            z += float(rng.uniform(6, 13))
     # Traffic signs on their own posts, facing oncoming (-z looking) traffic.
-    for _ in range(int(rng.poisson(2.5))):
+    for _ in range(int(rng.poisson(3.5))):
         _traffic_sign(b, (side * (curb + 0.1), L.curb_height, float(rng.uniform(3, 90))))
     # Traffic lights: post at the curb; sometimes a second head hanging over the road.
     for _ in range(int(rng.poisson(1.2))):
@@ -326,7 +342,7 @@ def _bus(b: _Builder, pos, yaw: float) -> None:
 def _parked_cars(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
     z = float(rng.uniform(-15, 0))
-    occupancy = float(rng.uniform(0.2, 0.7))
+    occupancy = 0.0 if rng.random() < 0.25 or L.parking_width < 2 else float(rng.uniform(0.15, 0.6))
     x = side * (L.road_half - L.parking_width / 2)
     while z < 130:
         if rng.random() < occupancy:
@@ -352,10 +368,10 @@ def _traffic(b: _Builder, L: Layout) -> None:
         for x in _lane_centres(L, side):
             z = float(rng.uniform(10, 30))
             while z < 150:
-                if rng.random() < 0.08 + 0.12 * (side < 0):
+                if rng.random() < 0.03 + 0.04 * (side < 0):
                     _bus(b, (x, 0, z + 6), yaw + float(rng.normal(0, 0.02)))
                     z += 14
-                elif rng.random() < 0.45:
+                elif rng.random() < 0.35:
                     _car(b, (x + float(rng.normal(0, 0.2)), 0, z), yaw + float(rng.normal(0, 0.03)))
                 z += float(rng.uniform(8, 25))
 
@@ -384,7 +400,7 @@ def _person(b: _Builder, pos, yaw: float, label: int, seated: bool = False) -> N
 
 def _pedestrians(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
-    for _ in range(int(rng.poisson(5))):
+    for _ in range(int(rng.poisson(8))):
         x = side * (L.road_half + float(rng.uniform(0.5, L.sidewalk_width - 0.3)))
         _person(b, (x, L.curb_height, float(rng.uniform(-5, 70))), float(rng.uniform(0, 2 * math.pi)), C["person"])
 
