@@ -45,7 +45,7 @@ FOLIAGE = {
     "summer": (srgb((0.22, 0.38, 0.12)), srgb((0.32, 0.45, 0.15)), 0.04),
     "spring": (srgb((0.35, 0.52, 0.2)), srgb((0.45, 0.58, 0.22)), 0.08),
     "autumn": (srgb((0.55, 0.42, 0.12)), srgb((0.45, 0.22, 0.08)), 0.15),
-    "winter": (srgb((0.3, 0.26, 0.22)), srgb((0.38, 0.34, 0.3)), 0.35),
+    "winter": (srgb((0.24, 0.2, 0.17)), srgb((0.3, 0.27, 0.24)), 0.3),
 }
 BARK = srgb([(0.35, 0.3, 0.25), (0.4, 0.38, 0.34), (0.28, 0.22, 0.18)])
 # Car colours roughly as common as on European streets: white, black, greys and silvers lead.

@@ -226,16 +226,25 @@ def _gap_content(b: _Builder, L: Layout, side: int, z0: float, z1: float, x: flo
 
 
 def _tree(b: _Builder, base) -> None:
+    """A tree: from young ones to the old planes and limes of city streets (a scale of
+    0.8-2.2), whose crowns spread into lobes."""
     rng = b.rng
     oid = b.new_object()
-    trunk_h = float(rng.uniform(1.8, 3.5))
-    r = float(rng.uniform(0.1, 0.22))
+    size = float(np.exp(rng.uniform(math.log(0.8), math.log(2.2))))
+    trunk_h = float(rng.uniform(1.8, 3.5)) * size ** 0.7
+    r = float(rng.uniform(0.1, 0.22)) * size
     bark, leaves = b.jitter((0.35, 0.25, 0.15), 0.04), b.jitter((0.25, 0.5, 0.15), 0.07)
     b.add(Cylinder(label=C["vegetation"], material="bark", color=bark, object_id=oid,
                    center=(base[0], trunk_h / 2 + 0.1, base[2]), radius=r, half_length=trunk_h / 2 + 0.1))
-    crown = np.array([rng.uniform(1.3, 2.8), rng.uniform(1.5, 3.2), rng.uniform(1.3, 2.8)])
-    b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid,
-                    center=(base[0], trunk_h + crown[1] * 0.8, base[2]), radii=crown))
+    crown = np.array([rng.uniform(1.3, 2.8), rng.uniform(1.5, 3.2), rng.uniform(1.3, 2.8)]) * size
+    center = np.array([base[0], trunk_h + crown[1] * 0.8, base[2]])
+    b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid, center=center,
+                    radii=crown))
+    for _ in range(int(rng.integers(0, 3)) if size > 1.2 else 0):
+        offset = rng.normal(0, 0.45, 3) * crown
+        offset[1] = abs(offset[1]) * 0.6
+        b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid,
+                        center=center + offset, radii=crown * rng.uniform(0.45, 0.7, 3)))
 
 
 def _street_furniture(b: _Builder, L: Layout, side: int) -> None:
