@@ -33,6 +33,9 @@ def test_yaml_and_overrides(tmp_path):
     ("train.method=cycle", "train.method: 'cycle' is not one of"),
     ("train=3", "train: expected a mapping"),
     ("data.size=[63,128]", "multiples of 4"),
+    ("data.sim_camera=1.5", "data.sim_camera: must be in [0, 1]"),
+    ("data.sim_randomization=-0.1", "data.sim_randomization: must be in [0, 1]"),
+    ("data.sim_degenerate=1", "data.sim_degenerate: expected true or false"),
 ])
 def test_strict_errors_name_the_key(override, message):
     with pytest.raises(SpiganError, match=message.replace("[", r"\[")):
@@ -42,3 +45,10 @@ def test_strict_errors_name_the_key(override, message):
 def test_round_trip():
     cfg = load_config(None, ["train.seed=3", "data.crop=[32,64]", "data.size=[64,128]"])
     assert config_from_dict(to_dict(cfg)) == cfg
+
+
+def test_sim_knob_defaults_are_the_simulators():
+    from spigan.sim.knobs import SimKnobs
+
+    data = Config().data
+    assert SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate) == SimKnobs()

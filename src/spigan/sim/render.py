@@ -1,10 +1,13 @@
 """The two renderers of the simulator: `sim` (the source domain) and `photo` (the stand-in
-for real photos). Both start from the same geometric pass, so for a given scene and camera
-their labels and depth are identical; only the pixels differ.
+for real photos). Both start from the same geometric pass (`hits`), so for a given scene and
+camera their labels and depth are identical; only the pixels differ.
 
-- `sim`: SYNTHIA-RAND-like look: per-class palettes with per-object jitter, Lambertian
-  shading from the sun without shadows, a flat sky, no noise.
-- `photo`: textured materials, sun with cast shadows, sky gradient and clouds, specular
+- `sim`: SYNTHIA-like, rich but plainly synthetic: procedural textured materials with
+  per-object variation (`materials`), the sun with cast shadows and contact shadows, sky
+  light, sky models, weather, seasons and times of day (`environment`), Fresnel
+  reflections on glass, paint and wet roads, and a clean auto-exposing camera (no noise,
+  blur or compression). Optional domain randomisation (`randomize`).
+- `photo`: its own materials, sun with cast shadows, sky gradient and clouds, specular
   paint and glass, depth-dependent haze, and a camera: white balance, exposure and tone
   curve, vignetting, slight blur, sensor noise and JPEG compression.
 """
