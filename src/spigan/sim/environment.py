@@ -56,12 +56,17 @@ class Environment:
             sky = sky * (1 - cover[:, None]) + cloud * cover[:, None]
         return sky
 
-    def ambient(self, normals: np.ndarray) -> np.ndarray:
+    def ambient(self, normals: np.ndarray, sky_view: np.ndarray | None = None) -> np.ndarray:
         """(n, 3) light from the sky and the ground bounce on surfaces of unit `normals`:
-        upward faces see the whole sky, walls half of it and half of the lit street."""
+        upward faces see the whole sky, walls half of it and half of the lit street; the
+        part of the sky a street canyon hides (`sky_view` < 1) sends back light like the
+        street does."""
         sky = 0.55 * self.zenith + 0.45 * self.horizon
         ground = 0.12 * (self.sun * max(self.to_sun[1], 0.0) + sky)
         k = 0.5 + 0.5 * normals[:, 1:2]
+        if sky_view is not None:
+            open_sky = k * sky_view[:, None]
+            return sky * open_sky + ground * (1 - open_sky)
         return sky * k + ground * (1 - k)
 
 
@@ -75,7 +80,8 @@ def sample_environment(rng: np.random.Generator, strength: float = 0.0) -> Envir
                        math.cos(elevation) * math.cos(azimuth)])
     # Direct sun through the atmosphere; the sky is bluer overhead, paler and warmer low.
     airmass = 1.0 / (math.sin(elevation) + 0.05)
-    sun = np.exp(-_EXTINCTION * airmass) * rng.uniform(0.9, 1.1)
+    # A clear day's sun lights a surface facing it about eight times as much as the sky does.
+    sun = 1.8 * np.exp(-_EXTINCTION * airmass) * rng.uniform(0.9, 1.1)
     dusk = float(np.clip(1.2 - 4 * math.sin(elevation), 0, 1))  # 1 with the sun near the horizon
     zenith = np.array([0.08, 0.14, 0.32]) * rng.uniform(0.8, 1.2) * (1 - 0.5 * dusk)
     horizon = np.array([0.3, 0.33, 0.36]) * (1 - dusk) + np.array([0.36, 0.26, 0.18]) * dusk

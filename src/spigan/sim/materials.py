@@ -27,7 +27,9 @@ def srgb(colors) -> np.ndarray:
 
 
 ASPHALT = srgb([(0.42, 0.42, 0.43), (0.36, 0.36, 0.38), (0.48, 0.47, 0.46), (0.3, 0.3, 0.32), (0.45, 0.44, 0.47)])
-PAVING = srgb([(0.6, 0.59, 0.57), (0.68, 0.64, 0.58), (0.55, 0.45, 0.42), (0.5, 0.5, 0.52), (0.72, 0.7, 0.66)])
+# Weathered concrete and stone: albedo 0.2-0.35.
+PAVING = srgb([(0.52, 0.51, 0.5), (0.6, 0.57, 0.52), (0.5, 0.42, 0.4), (0.46, 0.46, 0.48), (0.62, 0.6, 0.57)])
+TARMAC = srgb([(0.45, 0.45, 0.46), (0.4, 0.4, 0.42), (0.5, 0.49, 0.48), (0.36, 0.35, 0.36)])
 CURB = srgb([(0.66, 0.66, 0.64), (0.58, 0.58, 0.58)])
 PLASTER = srgb([(0.85, 0.8, 0.7), (0.9, 0.88, 0.84), (0.8, 0.68, 0.5), (0.72, 0.72, 0.7), (0.78, 0.6, 0.5),
                 (0.7, 0.75, 0.78), (0.88, 0.82, 0.6), (0.62, 0.58, 0.52)])
@@ -137,20 +139,25 @@ def _asphalt(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.n
 
 
 def _pavement(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
+    """Sidewalks as streets pave them: concrete slabs, small pavers, or tarmac (as on many
+    British and American pavements, where only the curb tells pavement from road)."""
     p = hits.points[s]
     top = hits.normals[s, 1] > 0.5
-    base = obj.tint(obj.pick(PAVING, 1, s), s, 0.08)
-    # Slabs of a per-street size, in stretcher bond on alternate rows; grout between them.
-    size = 0.3 + 0.4 * obj.random(6, s)
+    kind = obj.random(8, s)
+    tarmac, pavers = kind < 0.3, (kind >= 0.3) & (kind < 0.55)
+    base = obj.tint(np.where(tarmac[:, None], obj.pick(TARMAC, 1, s), obj.pick(PAVING, 1, s)), s, 0.08)
+    # Slabs or pavers of a per-street size, in stretcher bond on alternate rows; grout between.
+    size = np.where(pavers, 0.12 + 0.13 * obj.random(6, s), 0.3 + 0.4 * obj.random(6, s))
     u, w = p[:, 2] / size, p[:, 0] / size
     row = np.floor(w)
-    u = u + 0.5 * np.mod(row, 2) * (obj.random(7, s) < 0.5)
+    u = u + 0.5 * np.mod(row, 2) * ((obj.random(7, s) < 0.5) | pavers)
     per_slab = tx._lattice(np.floor(u).astype(np.int64), row.astype(np.int64), 111) - 0.5
     grout = ((np.mod(u, 1) < 0.06) | (np.mod(w, 1) < 0.06)).astype(float)
-    keep = _detail(size * 0.5, foot)
-    grout = grout * keep + 0.12 * (1 - keep)
+    keep = _detail(size * 0.5, foot) * ~tarmac
+    grout = grout * keep + 0.12 * (1 - keep) * ~tarmac
     stains = tx.fbm(p[:, 0] * 0.3, p[:, 2] * 0.3, 112, octaves=2) - 0.5
-    v = (1 + 0.18 * per_slab * keep + 0.3 * stains) * (1 - 0.35 * grout)
+    grain = (tx.value_noise(p[:, 0] * 12, p[:, 2] * 12, 114) - 0.5) * _detail(0.08, foot) * tarmac
+    v = (1 + 0.18 * per_slab * keep + 0.3 * stains + 0.3 * grain) * (1 - 0.35 * grout)
     albedo = base * v[:, None]
     curb = obj.pick(CURB, 3, s) * (0.9 + 0.2 * tx.value_noise(p[:, 2] * 2, p[:, 1] * 8, 113))[:, None]
     out.albedo[s] = np.where(top[:, None], albedo, curb) * (1 - 0.35 * env.wet)

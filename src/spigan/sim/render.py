@@ -31,6 +31,10 @@ from spigan.sim.scene import Scene
 __all__ = ["DOMAINS", "SKY_DEPTH", "Frame", "render", "shade_sim", "shade_photo"]
 
 DOMAINS = ("sim", "photo")
+ANTIALIAS_SIGMA = 0.5  # pixels
+# The exposure maps the frame's mean luminance to this; through the tone curve below that
+# is display grey 118, where a camera's meter puts a scene that averages 18% grey.
+KEY = 0.12
 
 
 @dataclass
@@ -53,7 +57,7 @@ def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, r
     hits = hits or trace(scene, camera, height, width)
     labels, depth = labels_and_depth(hits)
     if domain == "sim":
-        rgb = shade_sim(hits, rng, knobs or SimKnobs())
+        rgb = shade_sim(scene, hits, rng, knobs or SimKnobs())
     else:
         rgb = shade_photo(scene, hits, rng)
     return Frame(rgb=rgb, labels=labels, depth=depth, camera=camera)
@@ -64,7 +68,7 @@ def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, r
 # ---------------------------------------------------------------------------------------
 
 
-def shade_sim(hits: Hits, rng: np.random.Generator, knobs: SimKnobs) -> np.ndarray:
+def shade_sim(scene: Scene, hits: Hits, rng: np.random.Generator, knobs: SimKnobs) -> np.ndarray:
     """The `sim` look: SYNTHIA-like, rich but plainly synthetic (no sensor noise, blur or
     compression: those belong to the photo renderer's camera)."""
     h, w = hits.depth.shape
@@ -76,16 +80,21 @@ def shade_sim(hits: Hits, rng: np.random.Generator, knobs: SimKnobs) -> np.ndarr
     rays = hits.rays.reshape(-1, 3)
     image = np.empty((h * w, 3))
     image[sky] = env.sky(_unit(rays[sky]))
-    image[hits.flat] = _light(hits, surfaces, env)
-    return _expose(image.reshape(h, w, 3), rng, knobs.randomization)
+    image[hits.flat] = _light(hits, surfaces, env, scene.sky_view(hits.points, hits.normals))
+    # One ray per pixel aliases edges and fine patterns; a game engine like SYNTHIA's
+    # anti-aliases them. A slight Gaussian (the pixel filter of a supersampling renderer)
+    # does the same for a fraction of the cost. Labels and depth stay those of the pixel centres.
+    image = cv2.GaussianBlur(image.reshape(h, w, 3).astype(np.float32), (0, 0), ANTIALIAS_SIGMA)
+    return _expose(image.astype(np.float64), rng, knobs.randomization)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.sqrt((v * v).sum(1, keepdims=True))
 
 
-def _light(hits: Hits, surfaces: Surfaces, env: Environment) -> np.ndarray:
-    """(n, 3) radiance of every hit: sun (with cast shadows) and sky light on the albedo,
+def _light(hits: Hits, surfaces: Surfaces, env: Environment, sky_view: np.ndarray) -> np.ndarray:
+    """(n, 3) radiance of every hit: sun (with cast shadows) and sky light (through the
+    street canyon's `sky_view`) on the albedo,
     Fresnel-weighted mirror reflections of the sky on glossy surfaces, lit lamps, the sky
     through sparse crowns, and aerial perspective."""
     n, points = hits.normals, hits.points
@@ -95,7 +104,7 @@ def _light(hits: Hits, surfaces: Surfaces, env: Environment) -> np.ndarray:
         casters = [p for p in hits.prims if not isinstance(p, Ground) and p.material != "pavement"]
         cand = np.flatnonzero(facing > 0)
         facing[cand[cast_shadows(points[cand] + 0.02 * n[cand], env.to_sun, casters)]] = 0.0
-    ambient = env.ambient(n)
+    ambient = env.ambient(n, sky_view)
     # Contact shadows: the street under a vehicle sees almost no sky.
     vehicles = [p for p in hits.prims if p.material in ("car_paint", "bus_body")]
     street = hits.of("asphalt", "pavement")
@@ -130,16 +139,16 @@ def _light(hits: Hits, surfaces: Surfaces, env: Environment) -> np.ndarray:
 
 
 def _expose(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """An auto-exposing camera: the frame's log-average luminance is mapped to a key (mid
-    grey, give or take a third of a stop), then a filmic shoulder and the sRGB gamma. With
-    domain randomisation, the key, white balance and contrast vary more."""
+    """An auto-exposing camera: an averaging meter maps the frame's mean luminance to `KEY`
+    (give or take half a stop), then a filmic curve with a toe and a shoulder (Narkowicz's
+    fit of ACES) and the sRGB gamma. With domain randomisation, the key, white balance and
+    contrast vary more."""
     luminance = image @ np.array([0.2126, 0.7152, 0.0722])
-    log_average = float(np.exp(np.log(luminance + 1e-4).mean()))
-    key = 0.2 * 2 ** (rng.uniform(-0.35, 0.35) * (1 + 2 * strength))
-    x = image * (key / log_average)
+    key = KEY * 2 ** (rng.uniform(-0.5, 0.5) * (1 + 2 * strength))
+    x = image * (key / float(luminance.mean()))
     if strength > 0:
         x = x * 2 ** (strength * rng.uniform(-0.5, 0.5, 3))  # white balance
-    x = x * (1 + x / 16.0) / (1 + x)  # Reinhard's tone curve, white at 4
+    x = x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14)
     curve = _GAMMA
     if strength > 0:
         curve = np.clip(0.5 + (curve - 0.5) * 2 ** (strength * rng.uniform(-0.5, 0.5)), 0, 1)  # contrast

@@ -43,6 +43,9 @@ class Scene:
     primitives: list[Primitive]
     to_sun: np.ndarray  # unit vector towards the sun
     appearance: dict = field(default_factory=dict)  # renderer-independent random draws
+    # Per side of the street (-1, +1): the front row's blocks along z, as rows of
+    # (z start, z end, |x| of the facade, height); gaps have height 0. Sorted by z.
+    skyline: dict = field(default_factory=dict)
 
     def visible_primitives(self, camera: Camera, clearance: float = 0.3) -> list[Primitive]:
         """Drops whole objects with a part within `clearance` of the camera, so that a
@@ -54,6 +57,27 @@ class Scene:
         inside = {p.object_id for p, hit in zip(bounded, near) if hit}
         return [p for p in self.primitives if p.object_id not in inside]
 
+    def sky_view(self, points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+        """(n,) the share of the open sky that surfaces at `points` facing `normals` see
+        from the street canyon (1 in the open): the facades of the front rows hide the sky
+        up to the elevation of their tops, as the sky view factor of urban climatology
+        measures it (for an infinitely long canyon: cos of the walls' elevation for the
+        street, 1 - sin of the opposite wall's for a facade)."""
+        x, y, z = points[:, 0], points[:, 1], points[:, 2]
+        sin, cos = {}, {}
+        for side in (-1, 1):
+            rows = np.asarray(self.skyline.get(side) or [(0.0, 0.0, 1e9, 0.0)])
+            k = np.clip(np.searchsorted(rows[:, 0], z, side="right") - 1, 0, len(rows) - 1)
+            height = np.where((z >= rows[k, 0]) & (z < rows[k, 1]), rows[k, 3], 0.0)
+            distance = rows[k, 2] - side * x  # to that side's facades; <= 0 on or beyond them
+            tan = np.where(distance > 0.2, np.maximum(height - y, 0) / np.maximum(distance, 0.2), 0.0)
+            cos[side] = 1 / np.sqrt(1 + tan * tan)
+            sin[side] = tan * cos[side]
+        upward = np.abs(normals[:, 1]) + np.abs(normals[:, 2])  # the street, roofs, faces along it
+        to_right, to_left = np.maximum(normals[:, 0], 0), np.maximum(-normals[:, 0], 0)
+        view = upward * (cos[-1] + cos[1]) / 2 + to_right * (1 - sin[1]) + to_left * (1 - sin[-1])
+        return view / np.maximum(upward + to_right + to_left, 1e-9)
+
 
 class _Builder:
     """Collects primitives, giving each object an id and a per-object colour jitter."""
@@ -61,6 +85,7 @@ class _Builder:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         self.primitives: list[Primitive] = []
+        self.skyline: dict[int, list] = {-1: [], 1: []}
         self._next_id = 1
 
     def new_object(self) -> int:
@@ -139,7 +164,7 @@ def generate_scene(rng: np.random.Generator) -> Scene:
         "visibility": float(rng.uniform(200, 900)),  # haze distance (m)
         "cloud_seed": int(rng.integers(1 << 30)),
     }
-    return Scene(layout, b.primitives, to_sun, appearance)
+    return Scene(layout, b.primitives, to_sun, appearance, b.skyline)
 
 
 def _road_and_sidewalks(b: _Builder, L: Layout) -> None:
@@ -182,6 +207,7 @@ def _building_rows(b: _Builder, L: Layout, side: int) -> None:
         if rng.random() < (0.3 if L.district == "town" else 0.2):  # a gap between blocks: wall, fence, hedge or trees
             gap = float(rng.uniform(4, 14))
             _gap_content(b, L, side, z, z + gap)
+            b.skyline[side].append((z, z + gap, front, 0.0))
             z += gap
             continue
         setback = float(rng.uniform(0, 4)) if rng.random() < 0.35 else 0.0
@@ -189,6 +215,7 @@ def _building_rows(b: _Builder, L: Layout, side: int) -> None:
         height = float(rng.uniform(*usual) if rng.random() < 0.85 else rng.uniform(*tall))
         _building(b, center=(side * (front + setback + depth / 2), 0, z + width / 2), half_x=depth / 2,
                   half_z=width / 2, height=height, shops=shops)
+        b.skyline[side].append((z, z + width, front + setback, height))
         if setback > 1.5 and rng.random() < 0.5:  # a front garden: low wall or hedge
             _gap_content(b, L, side, z, z + width, x=front + 0.3)
         z += width
