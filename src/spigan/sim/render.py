@@ -22,7 +22,16 @@ import numpy as np
 from spigan.sim import textures as tx
 from spigan.sim.environment import Environment, sample_environment
 from spigan.sim.geometry import Camera, Ground, cast_shadows
-from spigan.sim.hits import SKY_DEPTH, Hits, facade_masks, glass_mask, labels_and_depth, lamp_index, markings, trace
+from spigan.sim.hits import (
+    SKY_DEPTH,
+    Hits,
+    facade_masks,
+    glass_mask,
+    labels_and_depth,
+    lamp_index,
+    markings,
+    trace,
+)
 from spigan.sim.knobs import SimKnobs
 from spigan.sim.materials import Surfaces, sim_surfaces
 from spigan.sim.randomize import randomize_surfaces

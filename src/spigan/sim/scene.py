@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.ontology import CLASS_INDEX as C
-from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive, corners_of
+from spigan.sim.geometry import (
+    Box,
+    Camera,
+    Cylinder,
+    Ellipsoid,
+    Ground,
+    Primitive,
+    corners_of,
+)
 
 STREET_START, STREET_END = -40.0, 220.0  # z range that is populated (m)
 
@@ -93,8 +101,8 @@ class _Builder:
         return self._next_id - 1
 
     def jitter(self, color, amount: float = 0.08) -> tuple[float, float, float]:
-        c = np.clip(np.asarray(color, dtype=np.float64) + self.rng.normal(0, amount, 3), 0, 1)
-        return tuple(float(v) for v in c)
+        # Plain floats: numpy's overhead on three numbers is most of a scene's build time.
+        return tuple(min(max(float(c) + d, 0.0), 1.0) for c, d in zip(color, self.rng.normal(0, amount, 3).tolist()))
 
     def add(self, prim: Primitive) -> None:
         self.primitives.append(prim)
