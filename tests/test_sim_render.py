@@ -113,6 +113,22 @@ def test_camera_distributions():
     assert np.std([c.roll for c in vehicle]) > 0
 
 
+def test_mirror_cameras_see_the_mirror_image_of_the_street():
+    from dataclasses import replace
+
+    from spigan.sim import sim_view
+    from spigan.sim.hits import labels_and_depth, trace
+
+    scene_rng, camera_rng, _, clutter_rng = frame_streams(3, 1, "sim")
+    scene, camera, _ = sim_view(generate_scene(scene_rng), camera_rng, clutter_rng, 24, 32, SimKnobs())
+    labels, depth = labels_and_depth(trace(scene, replace(camera, mirror=False), 24, 32))
+    mirrored, mirrored_depth = labels_and_depth(trace(scene, replace(camera, mirror=True), 24, 32))
+    np.testing.assert_array_equal(mirrored, labels[:, ::-1])
+    np.testing.assert_array_equal(mirrored_depth, depth[:, ::-1])
+    share = np.mean([c.mirror for c in cameras("sim", 200)])
+    assert 0.35 < share < 0.65 and not any(c.mirror for c in cameras("photo", 50))
+
+
 def test_camera_knob_interpolates_between_the_two_distributions():
     for a, b, half in zip(cameras("sim", 50, 0.0), cameras("sim", 50, 1.0), cameras("sim", 50, 0.5)):
         for key in ("x", "y", "z", "yaw", "pitch", "hfov", "roll"):

@@ -129,12 +129,17 @@ def _save_atomic(path: Path, frame: Frame) -> None:
 
 def _load(path: Path) -> Frame:
     with np.load(path, allow_pickle=False) as z:
-        frame = Frame(rgb=z["rgb"], labels=z["labels"], depth=z["depth"], camera=Camera(*z["camera"].tolist()))
+        frame = Frame(rgb=z["rgb"], labels=z["labels"], depth=z["depth"], camera=_camera(z["camera"].tolist()))
     h, w = frame.labels.shape
     if frame.rgb.shape != (h, w, 3) or frame.rgb.dtype != np.uint8 or frame.labels.dtype != np.uint8 \
             or frame.depth.shape != (h, w) or not np.isfinite(frame.depth).all() or (frame.depth <= 0).any():
         raise ValueError("arrays of the wrong type, shape or values")
     return frame
+
+
+def _camera(values: list[float]) -> Camera:
+    """A camera from its cached numbers (the last, `mirror`, is stored as 0 or 1)."""
+    return Camera(*values[:-1], mirror=bool(values[-1]))
 
 
 def _remove_stale_temporaries(folder: Path, age_s: float = 600.0) -> None:

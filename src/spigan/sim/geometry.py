@@ -23,7 +23,9 @@ NEAR = 0.05  # camera near plane (m) used for culling
 @dataclass(frozen=True)
 class Camera:
     """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up,
-    positive roll turns the image clockwise (the camera's right side dips)."""
+    positive roll turns the image clockwise (the camera's right side dips). A `mirror`
+    camera sees the mirror image of the world (left and right swapped): the same street
+    with traffic on the other side."""
 
     x: float
     y: float  # height above the road (m)
@@ -32,6 +34,7 @@ class Camera:
     pitch: float
     hfov: float  # horizontal field of view
     roll: float = 0.0
+    mirror: bool = False
 
     @property
     def position(self) -> np.ndarray:
@@ -46,7 +49,7 @@ class Camera:
         if self.roll:
             cr, sr = math.cos(self.roll), math.sin(self.roll)
             right, up = cr * right - sr * up, sr * right + cr * up
-        return right, up, forward
+        return (-right if self.mirror else right), up, forward
 
     def focal(self, width: int) -> float:
         return 0.5 * width / math.tan(0.5 * self.hfov)
@@ -71,7 +74,7 @@ class Camera:
         return col, row, depth
 
     def as_dict(self) -> dict:
-        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov", "roll")}
+        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov", "roll", "mirror")}
 
 
 # ---------------------------------------------------------------------------------------

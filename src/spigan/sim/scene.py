@@ -484,11 +484,14 @@ def _riders(b: _Builder, L: Layout) -> None:
 def sample_camera(layout: Layout, rng: np.random.Generator, domain: str, vehicle: float = 1.0) -> Camera:
     """`sim`: between SYNTHIA-RAND-like random viewpoints anywhere over road and sidewalks
     (`vehicle` = 0) and a camera on a car in a lane (`vehicle` = 1): both are drawn, always
-    in the same order, and every parameter is interpolated; `photo`: the demo target's own
-    car-mounted camera (narrow height, pitch and fov ranges, no roll)."""
+    in the same order, and every parameter is interpolated; half of them see the street
+    mirrored (left-hand traffic). `photo`: the demo target's own car-mounted camera (narrow
+    height, pitch and fov ranges, no roll, right-hand traffic)."""
     if domain == "sim":
         random_view, vehicle_view = _random_view(layout, rng), _vehicle_view(layout, rng)
-        return Camera(*((1 - vehicle) * a + vehicle * b for a, b in zip(random_view, vehicle_view)))
+        # Half the streets drive on the left: the mirror image of a right-hand street.
+        left_hand = bool(rng.random() < 0.5)
+        return Camera(*((1 - vehicle) * a + vehicle * b for a, b in zip(random_view, vehicle_view)), mirror=left_hand)
     if domain == "photo":
         lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
         return Camera(
