@@ -98,7 +98,7 @@ def cameras(domain, n=300, vehicle=1.0):
 
 
 def test_camera_distributions():
-    photo, random_views, vehicle = cameras("photo"), cameras("sim", vehicle=0.0), cameras("sim", vehicle=1.0)
+    photo, random_views, vehicle = cameras("photo", 200), cameras("sim", 200, 0.0), cameras("sim", 200, 1.0)
     # photo: a car-mounted camera, narrow ranges
     assert all(1.3 <= c.y <= 1.6 and -6 <= math.degrees(c.pitch) <= 0 and 60 <= math.degrees(c.hfov) <= 70
                and abs(math.degrees(c.yaw)) <= 4 and c.roll == 0 for c in photo)

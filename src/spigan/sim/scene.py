@@ -516,5 +516,5 @@ def _vehicle_view(layout: Layout, rng: np.random.Generator) -> tuple[float, ...]
     car that steers, brakes and leans, and the fields of view of common dash cameras."""
     lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
     return (lane + float(rng.normal(0, 0.3)), float(rng.uniform(1.0, 2.0)), float(rng.uniform(-5, 15)),
-            math.radians(rng.normal(0, 3)), math.radians(rng.uniform(-8, 2)), math.radians(rng.uniform(50, 75)),
+            math.radians(rng.normal(0, 3)), math.radians(rng.uniform(-5, 2)), math.radians(rng.uniform(50, 75)),
             math.radians(rng.normal(0, 1.5)))
