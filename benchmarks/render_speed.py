@@ -1,7 +1,8 @@
 """Simulator render speed on one core: frames/s of `render_frame` (scene generation, ray
-casting, shading and, for `photo`, shadows and camera effects; no disk I/O).
+casting, shading, shadows and, for `photo`, camera effects; no disk I/O). The `sim` renderer
+runs at the knobs given (default: the defaults of `data.sim_*`).
 
-    python benchmarks/render_speed.py [--size 128x256] [--frames 200]
+    python benchmarks/render_speed.py [--size 128x256] [--frames 200] [--camera 1] [--randomization 0]
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="128x256")
     parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--camera", type=float, help="sim camera knob (default: SimKnobs')")
+    parser.add_argument("--randomization", type=float, help="sim domain randomisation strength")
+    parser.add_argument("--degenerate", action="store_true", help="keep degenerate sim frames")
+    parser.add_argument("--domains", default="sim,photo")
     args = parser.parse_args()
     h, w = (int(v) for v in args.size.split("x"))
 
@@ -26,15 +31,20 @@ def main() -> None:
     import cv2
 
     cv2.setNumThreads(1)
-    from spigan.sim import render_frame
+    from dataclasses import replace
 
-    print(f"# {platform.processor() or platform.machine()}, 1 core, {h}x{w}, {args.frames} frames per domain")
-    for domain in ("sim", "photo"):
-        render_frame(0, 0, h, w, domain)  # warm-up (imports, caches)
+    from spigan.sim import SimKnobs, render_frame
+
+    knobs = replace(SimKnobs(), **{k: getattr(args, k) for k in ("camera", "randomization") if getattr(args, k) is not None},
+                    degenerate=args.degenerate)
+    print(f"# {platform.processor() or platform.machine()}, 1 core, {h}x{w}, {args.frames} frames per domain; "
+          f"sim knobs: {knobs}; load average {os.getloadavg()[0]:.2f}")
+    for domain in args.domains.split(","):
+        render_frame(0, 0, h, w, domain, knobs)  # warm-up (imports, caches)
         times = []
         for i in range(args.frames):
             t = time.perf_counter()
-            render_frame(99, i, h, w, domain)
+            render_frame(99, i, h, w, domain, knobs)
             times.append(time.perf_counter() - t)
         total = sum(times)
         times.sort()

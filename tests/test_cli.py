@@ -22,3 +22,7 @@ def test_debug_is_accepted_before_and_after_the_subcommand(tmp_path, capsys):
 def test_help_exits_zero(capsys):
     assert main(["--help"]) == 0
     assert "spigan" in capsys.readouterr().out
+def test_sim_knobs_out_of_range_are_a_one_line_error(tmp_path, capsys):
+    assert main(["sim", "export", "--domain", "sim", "--count", "1", "--size", "16x32", "--out", str(tmp_path),
+                 "--camera", "2"]) != 0
+    assert "--camera must be in [0, 1]" in capsys.readouterr().err

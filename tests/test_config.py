@@ -46,6 +46,9 @@ def test_yaml_and_overrides(tmp_path):
     ("train.method=cycle", "train.method: 'cycle' is not one of"),
     ("train=3", "train: expected a mapping"),
     ("data.size=[63,128]", "multiples of 4"),
+    ("data.sim_camera=1.5", "data.sim_camera: must be in [0, 1]"),
+    ("data.sim_randomization=-0.1", "data.sim_randomization: must be in [0, 1]"),
+    ("data.sim_degenerate=1", "data.sim_degenerate: expected true or false"),
 ])
 def test_strict_errors_name_the_key(override, message):
     with pytest.raises(SpiganError, match=message.replace("[", r"\[")):
@@ -165,3 +168,8 @@ def test_resume_refuses_changes_to_what_was_trained(tmp_path, where):
     with pytest.raises(SpiganError, match=r"loss.task: cannot be changed on --resume \(0.5 in the checkpoint, 0.7 in "
                                           + ("command line" if overrides else str(run_config))):
         resumed_config(saved, run_config, overrides)
+def test_sim_knob_defaults_are_the_simulators():
+    from spigan.sim.knobs import SimKnobs
+
+    data = Config().data
+    assert SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate) == SimKnobs()

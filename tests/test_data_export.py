@@ -23,6 +23,19 @@ def test_sim_export_round_trips_through_the_synthia_loader(tmp_path):
     assert raw.dtype == np.uint16 and raw.shape == (24, 48, 3)
 
 
+def test_sim_export_with_knobs_writes_those_frames(tmp_path):
+    from spigan.sim.knobs import SimKnobs
+
+    knobs = SimKnobs(camera=0.25, randomization=0.5)
+    export("sim", 2, 24, 48, tmp_path, split="val", progress=False, knobs=knobs)
+    frames = SimFrames("sim", "val", 2, 24, 48, knobs=knobs)
+    loaded = real_frames("synthia", tmp_path, "train", "16-class", size=None, depth=True)
+    for i in range(2):
+        np.testing.assert_array_equal(loaded[i]["image"], frames[i].rgb)
+        np.testing.assert_array_equal(loaded[i]["labels"], frames[i].labels)  # void distractors included
+        np.testing.assert_allclose(loaded[i]["depth"], frames[i].depth, atol=0.005 + 1e-6)
+
+
 @pytest.mark.parametrize("layout, dataset, ontology", [("cityscapes", "cityscapes", "16-class"),
                                                        ("vistas", "vistas", "7-category"),
                                                        ("camvid", "camvid", "camvid-11"),

@@ -11,10 +11,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
 # Every module of the package and its layer: a module may import only from lower layers or
 # its own. Adding a module means placing it here, which is the point.
 LAYERS = {
-    0: ["errors", "ontology", "variant", "atomic", "depth", "sim.geometry", "sim.textures", "data"],
+    0: ["errors", "ontology", "variant", "atomic", "depth", "sim.geometry", "sim.textures", "sim.knobs", "data"],
     1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
-        "sim.scene", "data.io"],
-    2: ["models.fcn", "sim.render", "data.real", "data.transforms", "results"],
+        "sim.scene", "sim.environment", "data.io"],
+    2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
+        "results"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
     5: ["data.datasets", "data.export", "checkpoint"],

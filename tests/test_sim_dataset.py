@@ -60,3 +60,23 @@ def test_parallel_rendering_writes_the_same_frames(tmp_path):
         a, b = serial[i], parallel[i]
         assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.labels, b.labels) and np.array_equal(a.depth, b.depth)
     assert len(list(parallel.folder.glob("*.npz"))) == 16
+
+
+def test_knobs_are_part_of_the_cache_key(tmp_path):
+    from spigan.sim import render_frame
+    from spigan.sim.knobs import SimKnobs
+
+    knobs = SimKnobs(camera=0.0, randomization=0.5)
+    plain = ds.SimFrames("sim", "train", 2, 24, 48, cache_dir=tmp_path)
+    tuned = ds.SimFrames("sim", "train", 2, 24, 48, cache_dir=tmp_path, knobs=knobs)
+    assert plain.folder != tuned.folder
+    frame = tuned[1]
+    again = ds.SimFrames("sim", "train", 2, 24, 48, cache_dir=tmp_path, knobs=knobs)[1]  # read from the cache
+    expected = render_frame(tuned.stream, 1, 24, 48, "sim", knobs)
+    for f in (frame, again):
+        assert f.rgb.tobytes() == expected.rgb.tobytes() and f.labels.tobytes() == expected.labels.tobytes()
+        assert f.camera == expected.camera
+    assert frame.rgb.tobytes() != plain[1].rgb.tobytes()
+    # The photo renderer has no knobs: they neither change its frames nor its folder.
+    assert ds.SimFrames("photo", "val", 1, 24, 48, cache_dir=tmp_path, knobs=knobs).folder == \
+        ds.SimFrames("photo", "val", 1, 24, 48, cache_dir=tmp_path).folder

@@ -167,7 +167,9 @@ def _fingerprint(tensor: torch.Tensor) -> list[float]:
 def test_same_numbers_as_before_the_refactor(tmp_path, method, cancelled_biases):
     """Issue 11 moved the loop's parts into modules of their own without changing what it
     computes: the losses and final parameters of a tiny run equal those stored before
-    (tests/data/train_reference.json, made on commit 40069ab). Tolerances absorb the last
+    (tests/data/train_reference.json, made on commit 40069ab and, when issue 13 changed the
+    simulator's frames, made again from the new frames after the same code had reproduced
+    the stored numbers exactly from the old ones). Tolerances absorb the last
     bits in which other CPUs' kernels differ; biases that instance norm cancels are left
     out (their gradient is rounding noise, which Adam amplifies)."""
     from spigan.config import load_config

@@ -50,6 +50,16 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
+def sim_knobs(args):
+    """The `sim` renderer's knobs from --camera, --randomization and --degenerate."""
+    from spigan.sim.knobs import SimKnobs
+
+    try:
+        return SimKnobs(args.camera, args.randomization, args.degenerate)
+    except ValueError as e:
+        raise SpiganError(f"--{e}") from None
+
+
 def cmd_sim_preview(args) -> None:
     from spigan.atomic import check_output_file
     from spigan.figures import image_formats, save_preview
@@ -64,7 +74,7 @@ def cmd_sim_preview(args) -> None:
         raise SpiganError(f"--scenes: at most 64 (one row each), got {args.scenes}")
     h, w = args.size
     check_memory(h * w * (RENDER_BYTES_PER_PIXEL + 4 * 4 * args.scenes), f"--size {h}x{w}: the preview")
-    path = save_preview(out, scenes=args.scenes, height=h, width=w, seed=args.seed)
+    path = save_preview(out, scenes=args.scenes, height=h, width=w, seed=args.seed, knobs=sim_knobs(args))
     print(f"wrote {path}")
 
 
@@ -78,9 +88,20 @@ def cmd_sim_export(args) -> None:
     h, w = args.size
     check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"--size {h}x{w}: rendering one frame")
     n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet,
-               layout=args.layout)
+               layout=args.layout, knobs=sim_knobs(args))
     layout = args.layout or ("synthia" if args.domain == "sim" else "cityscapes")
     print(f"wrote {n} new frame(s) ({args.count - n} already there) in the {layout} layout under {args.out}")
+
+
+def add_knob_arguments(parser) -> None:
+    """The `sim` renderer's knobs (data.sim_camera, data.sim_randomization, data.sim_degenerate)."""
+    from spigan.sim.knobs import SimKnobs
+
+    parser.add_argument("--camera", type=float, default=SimKnobs.camera,
+                        help="sim cameras: 0 = SYNTHIA-RAND random views .. 1 = vehicle-mounted (default %(default)s)")
+    parser.add_argument("--randomization", type=float, default=SimKnobs.randomization,
+                        help="sim domain randomisation strength in [0, 1] (default %(default)s)")
+    parser.add_argument("--degenerate", action="store_true", help="keep sim frames that one object fills")
 
 
 def cmd_data_check(args) -> None:
@@ -375,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--scenes", type=positive_int, default=4)
     preview.add_argument("--size", type=parse_size, default=(192, 384), help="HxW of each frame")
     preview.add_argument("--seed", type=int, default=0)
+    add_knob_arguments(preview)
     preview.set_defaults(func=cmd_sim_preview)
     exp = sim_sub.add_parser("export", help="write simulator frames in SYNTHIA (sim) or Cityscapes (photo) layout")
     exp.add_argument("--domain", required=True, choices=("sim", "photo"))
@@ -386,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--layout", choices=REAL_DATASETS,
                      help="default: synthia for sim, cityscapes for photo")
     exp.add_argument("--quiet", action="store_true")
+    add_knob_arguments(exp)
     exp.set_defaults(func=cmd_sim_export)
 
     data = sub.add_parser("data", help="dataset tools")

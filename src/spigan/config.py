@@ -61,6 +61,11 @@ class DataConfig:
     Datasets: `sim` (the built-in simulator), `synthia` (source), `cityscapes`, `vistas`,
     `camvid` (targets); real ones are read from `*_root`. As source, `sim` renders
     `sim_source_domain`, as target `sim_target_domain`; its splits are `*_frames` long.
+    The `sim` renderer's knobs (`spigan.sim.knobs.SimKnobs`): `sim_camera` from 0 (SYNTHIA-
+    RAND's random viewpoints) to 1 (a vehicle-mounted camera), `sim_randomization` the
+    domain randomisation strength in [0, 1], `sim_degenerate` keeps frames that one object
+    fills. The defaults are the settings that transferred best to real photos (CamVid,
+    docs/RESULTS.md, "Simulator realism").
     `ontology` is the classes T predicts (16-class, 7-category, camvid-11); `protocol` how
     they are scored (16-class, 13-class or 7-category for a 16-class T; the ontology's own
     name otherwise).
@@ -76,6 +81,9 @@ class DataConfig:
     sim_source_domain: str = "sim"
     sim_target_domain: str = "photo"
     sim_seed: int = 0
+    sim_camera: float = 1.0
+    sim_randomization: float = 0.0
+    sim_degenerate: bool = False
     source_frames: int = 9400
     target_frames: int = 2975
     val_frames: int = 500
@@ -211,6 +219,9 @@ class Config:
             raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
         if self.data.eval_size not in EVAL_SIZES:
             raise SpiganError(f"data.eval_size: {self.data.eval_size!r} is not one of {', '.join(EVAL_SIZES)}")
+        for key in ("sim_camera", "sim_randomization"):
+            if not 0.0 <= getattr(self.data, key) <= 1.0:
+                raise SpiganError(f"data.{key}: must be in [0, 1], got {getattr(self.data, key)}")
         protocol_for(self.data.ontology, self.data.protocol)
         h, w = self.data.size
         ch, cw = self.data.crop

@@ -18,7 +18,7 @@ from spigan.depth import decode_depth
 from spigan.inference import segment
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
-from spigan.sim import SKY_DEPTH, render_pair
+from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
 from spigan.variant import variant_of
 
 GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
@@ -84,9 +84,11 @@ def _save(fig, path: Path, dpi: int) -> Path:
 # ---------------------------------------------------------------------------------------
 
 
-def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: int = 384, seed: int = 0) -> Path:
-    """For several scenes: the `sim` frame, the `photo` frame of the same scene and camera,
-    the labels in the Cityscapes palette, and the depth map."""
+def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: int = 384, seed: int = 0,
+                 knobs: SimKnobs | None = None) -> Path:
+    """For several scenes, seen through a camera of the `sim` distribution (`knobs`): the
+    `sim` frame, the `photo` frame of the same scene and camera, the labels in the
+    Cityscapes palette, and the depth map."""
     from matplotlib.patches import Patch
 
     plt = pyplot()
@@ -94,7 +96,7 @@ def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: in
                "depth (z-buffer, log scale)")
     fig, axes = plt.subplots(scenes, 4, figsize=(4 * width / 100, scenes * height / 100 + 1.2), squeeze=False)
     for row in range(scenes):
-        sim, photo = render_pair(seed, row, height, width)
+        sim, photo = render_pair(seed, row, height, width, camera_domain="sim", knobs=knobs)
         draw_row(axes, row, (sim.rgb, photo.rgb, colorize(sim.labels), depth_to_rgb(sim.depth)), columns)
     handles = [Patch(color=np.asarray(c) / 255, label=n) for n, c in zip(CLASSES_16, PALETTE_16)]
     fig.legend(handles=handles, loc="lower center", ncol=8, fontsize=8, frameon=False)

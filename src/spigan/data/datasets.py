@@ -25,6 +25,7 @@ from spigan.errors import SpiganError
 from spigan.hardware import check_memory
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
 from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SimFrames, default_cache_dir
+from spigan.sim.knobs import SimKnobs
 from spigan.variant import variant_of
 
 
@@ -103,7 +104,9 @@ def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     h, w = data.size
     check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"data.size {h}x{w}: rendering one simulator frame")
     cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
-    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache), data.ontology)
+    knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
+    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache, knobs=knobs),
+                     data.ontology)
 
 
 def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels")) -> Samples:

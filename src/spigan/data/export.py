@@ -40,6 +40,7 @@ from spigan.ontology import (
     lookup_table,
 )
 from spigan.sim.dataset import SimFrames
+from spigan.sim.knobs import SimKnobs
 
 TO_SYNTHIA = lookup_table(CLASS16_TO_SYNTHIA)
 TO_SYNTHIA[255] = 0  # void
@@ -108,11 +109,11 @@ def write_vistas_config(out: Path) -> None:
 
 
 def export(domain: str, count: int, height: int, width: int, out: str | Path, split: str = "train", seed: int = 0,
-           progress: bool = True, layout: str | None = None) -> int:
+           progress: bool = True, layout: str | None = None, knobs: SimKnobs | None = None) -> int:
     """Renders and writes `count` frames; returns how many were written (not already there).
 
     `layout`: synthia for the `sim` domain (default); cityscapes (default), vistas, camvid or
-    folder for the `photo` domain."""
+    folder for the `photo` domain. `knobs`: the `sim` renderer's (ignored for `photo`)."""
     from tqdm import tqdm
 
     layout = layout or LAYOUTS[domain][0]
@@ -127,7 +128,7 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
     paths_of = {"synthia": lambda i: synthia_paths(out, i), "cityscapes": lambda i: cityscapes_paths(out, split, i),
                 "vistas": lambda i: vistas_paths(out, split, i), "camvid": lambda i: camvid_paths(out, split, i),
                 "folder": lambda i: folder_paths(out, split, i)}[layout]
-    frames = SimFrames(domain, split, count, height, width, seed=seed)
+    frames = SimFrames(domain, split, count, height, width, seed=seed, knobs=knobs)
     written = 0
     for index in tqdm(range(count), desc=f"export {domain}", disable=not progress):
         paths = paths_of(index)

@@ -1,7 +1,7 @@
 """The built-in street-scene simulator: procedural scenes, ray casting, two renderers.
 
 Entry points:
-    render_frame(seed, index, height, width, domain) -> Frame
+    render_frame(seed, index, height, width, domain, knobs) -> Frame
     render_pair(seed, index, height, width) -> (sim Frame, photo Frame) of one scene and camera
     SimDataset: a cached split of frames.
 
@@ -10,40 +10,87 @@ This package renders arrays only; it does not import models or training code.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from spigan.sim.geometry import Camera
+from spigan.sim.hits import Hits, trace
+from spigan.sim.knobs import SimKnobs
+from spigan.sim.randomize import distractors
 from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render
 from spigan.sim.scene import Scene, generate_scene, sample_camera
 
-__all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "render_frame", "render_pair", "frame_streams"]
+__all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "SimKnobs", "render_frame", "render_pair",
+           "frame_streams", "sim_view"]
 
 _DOMAIN_CODE = {"sim": 1, "photo": 2}
+# A frame is degenerate when one object covers more than this share of it.
+DEGENERATE_SHARE = 0.7
+_CAMERA_ATTEMPTS = 20
 
 
-def frame_streams(seed: int, index: int, domain: str) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+def frame_streams(seed: int, index: int, domain: str) -> tuple[np.random.Generator, ...]:
     """Independent random streams for a frame: the scene (shared by both domains at the
-    same seed and index), the camera, and the renderer's effects (domain-specific)."""
+    same seed and index), the camera, the renderer's effects (domain-specific) and the
+    `sim` renderer's distractors."""
     if domain not in _DOMAIN_CODE:
         raise ValueError(f"unknown domain {domain!r}: expected one of {DOMAINS}")
     scene = np.random.default_rng([seed, index, 0])
     camera = np.random.default_rng([seed, index, _DOMAIN_CODE[domain], 1])
     effects = np.random.default_rng([seed, index, _DOMAIN_CODE[domain], 2])
-    return scene, camera, effects
+    clutter = np.random.default_rng([seed, index, _DOMAIN_CODE[domain], 3])
+    return scene, camera, effects, clutter
 
 
-def render_frame(seed: int, index: int, height: int, width: int, domain: str) -> Frame:
-    """The frame `index` of the stream `seed` in `domain`: deterministic, byte for byte."""
-    scene_rng, camera_rng, effects_rng = frame_streams(seed, index, domain)
+def render_frame(seed: int, index: int, height: int, width: int, domain: str, knobs: SimKnobs | None = None) -> Frame:
+    """The frame `index` of the stream `seed` in `domain`: deterministic, byte for byte, for
+    given (seed, index, size, domain, knobs). `knobs` tune the `sim` renderer only."""
+    scene_rng, camera_rng, effects_rng, clutter_rng = frame_streams(seed, index, domain)
     scene = generate_scene(scene_rng)
-    camera = sample_camera(scene.layout, camera_rng, domain)
-    return render(scene, camera, height, width, domain, effects_rng)
+    if domain == "photo":
+        camera = sample_camera(scene.layout, camera_rng, "photo")
+        return render(scene, camera, height, width, domain, effects_rng)
+    knobs = knobs or SimKnobs()
+    scene, camera, hits = sim_view(scene, camera_rng, clutter_rng, height, width, knobs)
+    return render(scene, camera, height, width, domain, effects_rng, knobs, hits)
 
 
-def render_pair(seed: int, index: int, height: int, width: int, camera_domain: str = "photo") -> tuple[Frame, Frame]:
+def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.random.Generator, height: int,
+             width: int, knobs: SimKnobs) -> tuple[Scene, Camera, Hits]:
+    """A `sim` camera for `scene`, the scene with the domain randomisation's distractors in
+    that camera's view, and its trace. While one object would fill more than
+    `DEGENERATE_SHARE` of the frame (a wall, a bus, the road itself, a distractor), the
+    camera and distractors are drawn again, unless `knobs.degenerate`."""
+    first_id = 1 + max(p.object_id for p in scene.primitives)
+    for _ in range(_CAMERA_ATTEMPTS):
+        camera = sample_camera(scene.layout, camera_rng, "sim", knobs.camera)
+        seen = scene
+        if knobs.randomization > 0:
+            seen = replace(scene, primitives=scene.primitives + distractors(camera, clutter_rng, knobs.randomization,
+                                                                            first_id))
+        hits = trace(seen, camera, height, width)
+        if knobs.degenerate or not is_degenerate(hits):
+            break
+    return seen, camera, hits
+
+
+def is_degenerate(hits: Hits) -> bool:
+    """Whether one object covers more than `DEGENERATE_SHARE` of the frame."""
+    objects = np.asarray([p.object_id for p in hits.prims] or [0])[hits.pid]
+    return bool(objects.size) and np.bincount(objects).max() > DEGENERATE_SHARE * hits.depth.size
+
+
+def render_pair(seed: int, index: int, height: int, width: int, camera_domain: str = "photo",
+                knobs: SimKnobs | None = None) -> tuple[Frame, Frame]:
     """One scene seen through one camera (drawn from `camera_domain`), drawn by both renderers."""
-    scene_rng, camera_rng, effects_rng = frame_streams(seed, index, camera_domain)
+    scene_rng, camera_rng, effects_rng, clutter_rng = frame_streams(seed, index, camera_domain)
     scene = generate_scene(scene_rng)
-    camera = sample_camera(scene.layout, camera_rng, camera_domain)
-    return (render(scene, camera, height, width, "sim", effects_rng),
-            render(scene, camera, height, width, "photo", effects_rng))
+    knobs = knobs or SimKnobs()
+    if camera_domain == "sim":
+        scene, camera, hits = sim_view(scene, camera_rng, clutter_rng, height, width, knobs)
+    else:
+        camera = sample_camera(scene.layout, camera_rng, camera_domain)
+        hits = trace(scene, camera, height, width)
+    return (render(scene, camera, height, width, "sim", effects_rng, knobs, hits),
+            render(scene, camera, height, width, "photo", effects_rng, hits=hits))

@@ -18,10 +18,11 @@ import numpy as np
 from spigan.atomic import write_atomically
 from spigan.sim import render_frame
 from spigan.sim.geometry import Camera
+from spigan.sim.knobs import SimKnobs
 from spigan.sim.render import DOMAINS, Frame
 
 # Bump when the renderer's output changes, so stale caches are never read.
-SIM_VERSION = 1
+SIM_VERSION = 2
 SPLITS = {"train": 0, "val": 1, "test": 2}
 # Peak memory of rendering one frame, per pixel: 520-640 bytes measured for both renderers
 # (ray, hit and shading arrays in float64); rounded up, so that sizes that cannot fit are
@@ -47,16 +48,20 @@ class SimFrames:
 
     Args:
         cache_dir: where rendered frames are kept; None renders on every access.
+        knobs: the `sim` renderer's knobs (ignored for `photo`, which has none); they are
+            part of the cache folder's name.
     """
 
     def __init__(self, domain: str, split: str, length: int, height: int, width: int, seed: int = 0,
-                 cache_dir: str | Path | None = None):
+                 cache_dir: str | Path | None = None, knobs: SimKnobs | None = None):
         self.domain, self.split, self.length = domain, split, length
         self.height, self.width, self._seed = height, width, seed
+        self.knobs = (knobs or SimKnobs()) if domain == "sim" else None
         self.stream = stream_seed(seed, domain, split)
         self.folder = None
         if cache_dir is not None:
-            self.folder = Path(cache_dir) / f"sim-v{SIM_VERSION}" / f"{domain}-{split}-{self.stream}-{height}x{width}"
+            name = f"{domain}-{split}-{self.stream}-{height}x{width}" + (f"-{self.knobs.tag()}" if self.knobs else "")
+            self.folder = Path(cache_dir) / f"sim-v{SIM_VERSION}" / name
             self.folder.mkdir(parents=True, exist_ok=True)
             _remove_stale_temporaries(self.folder)
 
@@ -67,14 +72,14 @@ class SimFrames:
         if not 0 <= index < self.length:
             raise IndexError(f"frame {index} outside [0, {self.length})")
         if self.folder is None:
-            return render_frame(self.stream, index, self.height, self.width, self.domain)
+            return render_frame(self.stream, index, self.height, self.width, self.domain, self.knobs)
         path = self.folder / f"{index:06d}.npz"
         if path.exists():
             try:
                 return _load(path)
             except (OSError, ValueError, KeyError) as e:  # damaged on disk: render it again
                 warnings.warn(f"{path}: unreadable cached frame ({e}); rendering it again")
-        frame = render_frame(self.stream, index, self.height, self.width, self.domain)
+        frame = render_frame(self.stream, index, self.height, self.width, self.domain, self.knobs)
         _save_atomic(path, frame)
         return frame
 
@@ -99,7 +104,7 @@ class SimFrames:
             # spawn, not fork: the parent may hold OpenMP threads (torch), which forked children inherit badly.
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
                 args = (self.domain, self.split, self.length, self.height, self.width, self._seed,
-                        str(self.folder.parent.parent))
+                        str(self.folder.parent.parent), self.knobs)
                 for done in as_completed([pool.submit(_render_chunk, *args, chunk) for chunk in chunks]):
                     bar.update(done.result())
         bar.close()
@@ -113,28 +118,32 @@ def _usable_cpus() -> int:
 
 
 def _render_chunk(domain: str, split: str, length: int, height: int, width: int, seed: int, cache_dir: str,
-                  indices: list[int]) -> int:
+                  knobs: SimKnobs | None, indices: list[int]) -> int:
     """Renders and caches frames `indices` of a split (in a worker process)."""
-    frames = SimFrames(domain, split, length, height, width, seed=seed, cache_dir=cache_dir)
+    frames = SimFrames(domain, split, length, height, width, seed=seed, cache_dir=cache_dir, knobs=knobs)
     for i in indices:
         frames[i]
     return len(indices)
 
 
 def _save_atomic(path: Path, frame: Frame) -> None:
-    camera = np.array([frame.camera.x, frame.camera.y, frame.camera.z, frame.camera.yaw, frame.camera.pitch,
-                       frame.camera.hfov])
+    camera = np.array(list(frame.camera.as_dict().values()))
     write_atomically(path, lambda f: np.savez(f, rgb=frame.rgb, labels=frame.labels, depth=frame.depth, camera=camera))
 
 
 def _load(path: Path) -> Frame:
     with np.load(path, allow_pickle=False) as z:
-        frame = Frame(rgb=z["rgb"], labels=z["labels"], depth=z["depth"], camera=Camera(*z["camera"].tolist()))
+        frame = Frame(rgb=z["rgb"], labels=z["labels"], depth=z["depth"], camera=_camera(z["camera"].tolist()))
     h, w = frame.labels.shape
     if frame.rgb.shape != (h, w, 3) or frame.rgb.dtype != np.uint8 or frame.labels.dtype != np.uint8 \
             or frame.depth.shape != (h, w) or not np.isfinite(frame.depth).all() or (frame.depth <= 0).any():
         raise ValueError("arrays of the wrong type, shape or values")
     return frame
+
+
+def _camera(values: list[float]) -> Camera:
+    """A camera from its cached numbers (the last, `mirror`, is stored as 0 or 1)."""
+    return Camera(*values[:-1], mirror=bool(values[-1]))
 
 
 def _remove_stale_temporaries(folder: Path, age_s: float = 600.0) -> None:

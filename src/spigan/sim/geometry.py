@@ -22,7 +22,10 @@ NEAR = 0.05  # camera near plane (m) used for culling
 
 @dataclass(frozen=True)
 class Camera:
-    """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up."""
+    """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up,
+    positive roll turns the image clockwise (the camera's right side dips). A `mirror`
+    camera sees the mirror image of the world (left and right swapped): the same street
+    with traffic on the other side."""
 
     x: float
     y: float  # height above the road (m)
@@ -30,6 +33,8 @@ class Camera:
     yaw: float
     pitch: float
     hfov: float  # horizontal field of view
+    roll: float = 0.0
+    mirror: bool = False
 
     @property
     def position(self) -> np.ndarray:
@@ -41,7 +46,10 @@ class Camera:
         forward = np.array([sy * cp, sp, cy * cp])
         right = np.array([cy, 0.0, -sy])
         up = np.cross(forward, right)
-        return right, up, forward
+        if self.roll:
+            cr, sr = math.cos(self.roll), math.sin(self.roll)
+            right, up = cr * right - sr * up, sr * right + cr * up
+        return (-right if self.mirror else right), up, forward
 
     def focal(self, width: int) -> float:
         return 0.5 * width / math.tan(0.5 * self.hfov)
@@ -66,7 +74,7 @@ class Camera:
         return col, row, depth
 
     def as_dict(self) -> dict:
-        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov")}
+        return {k: float(getattr(self, k)) for k in ("x", "y", "z", "yaw", "pitch", "hfov", "roll", "mirror")}
 
 
 # ---------------------------------------------------------------------------------------
@@ -162,12 +170,22 @@ class Box(Primitive):
             tmax = np.minimum(np.minimum(np.maximum(ax, bx), np.maximum(ay, by)), np.maximum(az, bz))
             return np.where((tmax >= tmin) & (tmin > EPS), tmin, np.inf)
 
-    def local_normal(self, q: np.ndarray) -> np.ndarray:
-        q = q / self.half
+    @staticmethod
+    def local_normals(q: np.ndarray, pid: np.ndarray, primitives: list) -> np.ndarray:
+        """`local_normal` for points on many boxes at once (`pid` indexes `primitives`)."""
+        half = np.array([getattr(p, "half", np.ones(3)) for p in primitives])[pid]
+        return Box._normal_of(q / half)
+
+    @staticmethod
+    def _normal_of(q: np.ndarray) -> np.ndarray:
+        """The normal of the face nearest to each point, in coordinates scaled to the unit cube."""
         axis = np.abs(q).argmax(axis=-1)
         n = np.zeros_like(q)
         np.put_along_axis(n, axis[..., None], np.sign(np.take_along_axis(q, axis[..., None], -1)), -1)
         return n
+
+    def local_normal(self, q: np.ndarray) -> np.ndarray:
+        return Box._normal_of(q / self.half)
 
     def extent(self) -> np.ndarray:
         return self.half
@@ -200,6 +218,20 @@ class Cylinder(Primitive):
             ca, cb = oa + t_cap * da, ob + t_cap * db
             cap_ok = (t_cap > EPS) & (ca * ca + cb * cb <= r2)
             return np.minimum(t, np.where(cap_ok, t_cap, np.inf))
+
+    @staticmethod
+    def local_normals(q: np.ndarray, pid: np.ndarray, primitives: list) -> np.ndarray:
+        """`local_normal` for points on many cylinders at once (`pid` indexes `primitives`)."""
+        axis = np.array([getattr(p, "axis", 1) for p in primitives])[pid]
+        half_length = np.array([getattr(p, "half_length", 1.0) for p in primitives])[pid]
+        along = np.take_along_axis(q, axis[:, None], 1)[:, 0]
+        on_cap = np.abs(along) >= half_length - 1e-6
+        n = q.copy()
+        np.put_along_axis(n, axis[:, None], 0.0, 1)
+        n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+        cap = np.zeros_like(q)
+        np.put_along_axis(cap, axis[:, None], np.sign(along)[:, None], 1)
+        return np.where(on_cap[:, None], cap, n)
 
     def local_normal(self, q: np.ndarray) -> np.ndarray:
         on_cap = np.abs(q[..., self.axis]) >= self.half_length - 1e-6
@@ -237,6 +269,12 @@ class Ellipsoid(Primitive):
             t = (-qb - np.sqrt(disc)) / qa
             return np.where((disc >= 0) & (t > EPS), t, np.inf)
 
+    @staticmethod
+    def local_normals(q: np.ndarray, pid: np.ndarray, primitives: list) -> np.ndarray:
+        """`local_normal` for points on many ellipsoids at once (`pid` indexes `primitives`)."""
+        n = q / np.array([getattr(p, "radii", np.ones(3)) for p in primitives])[pid] ** 2
+        return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+
     def local_normal(self, q: np.ndarray) -> np.ndarray:
         n = q / self.radii**2
         return n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
@@ -264,6 +302,45 @@ class Ground(Primitive):
         return p
 
 
+def surface_frames(primitives: list[Primitive], pid: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For surface points (n, 3) on primitives `pid` (n,): their coordinates in each
+    primitive's own frame and the unit world normals there (n, 3 each); what `local()` and
+    `normal()` give point by point, computed for all primitives of a kind at once."""
+    per = {"cos": np.array([p._cos for p in primitives]), "sin": np.array([p._sin for p in primitives]),
+           "center": np.array([p.center for p in primitives]).reshape(-1, 3)}
+    cos, sin, rel = per["cos"][pid], per["sin"][pid], points - per["center"][pid]
+    local = np.stack([cos * rel[:, 0] - sin * rel[:, 2], rel[:, 1], sin * rel[:, 0] + cos * rel[:, 2]], axis=1)
+    normal = np.zeros_like(local)
+    kind = np.array([type(p).__name__ for p in primitives])[pid]
+    for name, shape in (("Box", Box), ("Cylinder", Cylinder), ("Ellipsoid", Ellipsoid)):
+        sel = np.flatnonzero(kind == name)
+        if sel.size:
+            normal[sel] = shape.local_normals(local[sel], pid[sel], primitives)
+    normal[kind == "Ground", 1] = 1.0
+    world = np.stack([cos * normal[:, 0] + sin * normal[:, 2], normal[:, 1], -sin * normal[:, 0] + cos * normal[:, 2]],
+                     axis=1)
+    return local, world
+
+
+def corners_of(primitives: list[Primitive]) -> np.ndarray:
+    """(N, 8, 3) world corners of the bounding boxes of bounded primitives, computed for all
+    of them at once (and cached on each, as `corners()` would)."""
+    if not primitives:
+        return np.zeros((0, 8, 3))
+    missing = [p for p in primitives if p._corners is None]
+    if missing:
+        extent = np.array([p.extent() for p in missing])  # (m, 3)
+        cos = np.array([p._cos for p in missing])[:, None]
+        sin = np.array([p._sin for p in missing])[:, None]
+        center = np.array([p.center for p in missing])
+        local = _SIGNS[None] * extent[:, None]  # (m, 8, 3)
+        world = np.stack([cos * local[..., 0] + sin * local[..., 2], local[..., 1],
+                          -sin * local[..., 0] + cos * local[..., 2]], axis=-1) + center[:, None]
+        for p, c in zip(missing, world):
+            p._corners = c
+    return np.stack([p._corners for p in primitives])
+
+
 # ---------------------------------------------------------------------------------------
 # Casting
 # ---------------------------------------------------------------------------------------
@@ -279,7 +356,7 @@ def _screen_rects(camera: Camera, primitives: list[Primitive], height: int, widt
     rects[[k for k, p in enumerate(primitives) if isinstance(p, Ground)]] = (0, height, 0, width)
     if not bounded:
         return rects, nearest
-    corners = np.stack([primitives[k].corners() for k in bounded])  # (n, 8, 3)
+    corners = corners_of([primitives[k] for k in bounded])  # (n, 8, 3)
     col, row, depth = camera.project(corners, height, width)
     behind = (depth < NEAR).all(axis=1)
     straddle = (depth < NEAR).any(axis=1) & ~behind
@@ -350,20 +427,45 @@ def cast_shadows(points: np.ndarray, to_light: np.ndarray, casters: list[Primiti
     if not len(points) or not casters:
         return shadowed
     a, b = light_basis(to_light)
+    order = np.argsort(points @ a, kind="stable")
+    points = points[order]  # everything below works in this order, so a caster's points are a slice
+    pa, pb, pl = points @ a, points @ b, points @ to_light
+    corners = corners_of(casters)  # (m, 8, 3)
+    ca, cb = corners @ a, corners @ b
+    # Along the light: a caster can only block points that lie below its highest corner.
+    reach = (corners @ to_light).max(axis=1)
+    # Casters whose light-space box misses every point are dropped at once, not one by one.
+    b_lo, b_hi = cb.min(axis=1), cb.max(axis=1)
+    los, his = np.searchsorted(pa, ca.min(axis=1)), np.searchsorted(pa, ca.max(axis=1))
+    active = (his > los) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
+    blocked = np.zeros(len(points), dtype=bool)
+    for k in np.flatnonzero(active):
+        lo, hi = los[k], his[k]
+        cand = lo + np.flatnonzero((pb[lo:hi] >= b_lo[k]) & (pb[lo:hi] <= b_hi[k]) & (pl[lo:hi] < reach[k])
+                                   & ~blocked[lo:hi])
+        if cand.size:
+            p = points[cand]
+            t = casters[k].intersect((p[:, 0], p[:, 1], p[:, 2]), tuple(to_light))
+            blocked[cand[np.isfinite(t)]] = True
+    shadowed[order] = blocked
+    return shadowed
+    a, b = light_basis(to_light)
     pa, pb = points @ a, points @ b
     order = np.argsort(pa, kind="stable")
     pa_sorted = pa[order]
-    corners = np.stack([c.corners() for c in casters])  # (m, 8, 3)
+    corners = corners_of(casters)  # (m, 8, 3)
     ca, cb = corners @ a, corners @ b
     # Along the light: a caster can only block points that lie below its highest corner.
     reach = (corners @ to_light).max(axis=1)
     pl = points @ to_light
-    for k, caster in enumerate(casters):
-        lo, hi = np.searchsorted(pa_sorted, [ca[k].min(), ca[k].max()])
-        if hi <= lo:
-            continue
+    # Casters whose light-space box misses every point are dropped at once, not one by one.
+    a_lo, a_hi, b_lo, b_hi = ca.min(axis=1), ca.max(axis=1), cb.min(axis=1), cb.max(axis=1)
+    los, his = np.searchsorted(pa_sorted, a_lo), np.searchsorted(pa_sorted, a_hi)
+    active = (his > los) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
+    for k in np.flatnonzero(active):
+        caster, lo, hi = casters[k], los[k], his[k]
         cand = order[lo:hi]
-        cand = cand[(pb[cand] >= cb[k].min()) & (pb[cand] <= cb[k].max()) & (pl[cand] < reach[k]) & ~shadowed[cand]]
+        cand = cand[(pb[cand] >= b_lo[k]) & (pb[cand] <= b_hi[k]) & (pl[cand] < reach[k]) & ~shadowed[cand]]
         if cand.size:
             p = points[cand]
             t = caster.intersect((p[:, 0], p[:, 1], p[:, 2]), tuple(to_light))

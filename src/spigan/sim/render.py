@@ -1,10 +1,13 @@
 """The two renderers of the simulator: `sim` (the source domain) and `photo` (the stand-in
-for real photos). Both start from the same geometric pass, so for a given scene and camera
-their labels and depth are identical; only the pixels differ.
+for real photos). Both start from the same geometric pass (`hits`), so for a given scene and
+camera their labels and depth are identical; only the pixels differ.
 
-- `sim`: SYNTHIA-RAND-like look: per-class palettes with per-object jitter, Lambertian
-  shading from the sun without shadows, a flat sky, no noise.
-- `photo`: textured materials, sun with cast shadows, sky gradient and clouds, specular
+- `sim`: SYNTHIA-like, rich but plainly synthetic: procedural textured materials with
+  per-object variation (`materials`), the sun with cast shadows and contact shadows, sky
+  light, sky models, weather, seasons and times of day (`environment`), Fresnel
+  reflections on glass, paint and wet roads, and a clean auto-exposing camera (no noise,
+  blur or compression). Optional domain randomisation (`randomize`).
+- `photo`: its own materials, sun with cast shadows, sky gradient and clouds, specular
   paint and glass, depth-dependent haze, and a camera: white balance, exposure and tone
   curve, vignetting, slight blur, sensor noise and JPEG compression.
 """
@@ -16,16 +19,31 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from spigan.ontology import CLASS_INDEX
 from spigan.sim import textures as tx
-from spigan.sim.geometry import Camera, Ground, Primitive, cast_primary, cast_shadows
+from spigan.sim.environment import Environment, sample_environment
+from spigan.sim.geometry import Camera, Ground, cast_shadows
+from spigan.sim.hits import (
+    SKY_DEPTH,
+    Hits,
+    facade_masks,
+    glass_mask,
+    labels_and_depth,
+    lamp_index,
+    markings,
+    trace,
+)
+from spigan.sim.knobs import SimKnobs
+from spigan.sim.materials import Surfaces, sim_surfaces
+from spigan.sim.randomize import randomize_surfaces
 from spigan.sim.scene import Scene
 
-# Depth written for sky pixels (m). It is the largest value SYNTHIA's depth encoding
-# (16-bit centimetres) can hold, so exports stay exact. Farther hits are clipped to it.
-SKY_DEPTH = 655.35
-SKY = CLASS_INDEX["sky"]
+__all__ = ["DOMAINS", "SKY_DEPTH", "Frame", "render", "shade_sim", "shade_photo"]
+
 DOMAINS = ("sim", "photo")
+ANTIALIAS_SIGMA = 0.5  # pixels
+# The exposure maps the frame's mean luminance to this; through the tone curve below that
+# is display grey 118, where a camera's meter puts a scene that averages 18% grey.
+KEY = 0.12
 
 
 @dataclass
@@ -36,185 +54,118 @@ class Frame:
     camera: Camera
 
 
-@dataclass
-class Hits:
-    """The geometric pass: what each pixel's ray hit, shared by both renderers."""
-
-    prims: list[Primitive]
-    camera: Camera
-    depth: np.ndarray  # (H, W) ray parameter = z-depth; inf for sky
-    rays: np.ndarray  # (H, W, 3)
-    flat: np.ndarray  # (n,) flat pixel indices of the hits
-    pid: np.ndarray  # (n,) primitive index of each hit
-    points: np.ndarray  # (n, 3) world positions
-    normals: np.ndarray  # (n, 3) unit world normals
-    local: np.ndarray  # (n, 3) positions in the primitive's frame
-
-    def param(self, name: str, default, sel: np.ndarray) -> np.ndarray:
-        """Per-hit value of a primitive's style parameter, for the hits selected by `sel`."""
-        values = np.asarray([p.style.get(name, default) for p in self.prims])
-        return values[self.pid[sel]]
-
-    def attr(self, name: str, sel: np.ndarray) -> np.ndarray:
-        values = np.asarray([getattr(p, name, np.zeros(3)) for p in self.prims])
-        return values[self.pid[sel]]
-
-
-def trace(scene: Scene, camera: Camera, height: int, width: int) -> Hits:
-    prims = scene.visible_primitives(camera)
-    depth, index, rays = cast_primary(camera, prims, height, width)
-    flat = np.flatnonzero(index >= 0)
-    pid = index.ravel()[flat]
-    points = camera.position + depth.ravel()[flat, None] * rays.reshape(-1, 3)[flat]
-    normals = np.empty_like(points)
-    local = np.empty_like(points)
-    order = np.argsort(pid, kind="stable")
-    ids, starts = np.unique(pid[order], return_index=True)
-    for k, s, e in zip(ids, starts, np.append(starts[1:], len(order))):
-        sel = order[s:e]
-        local[sel] = prims[k].local(points[sel])
-        normals[sel] = prims[k].dir_to_world(prims[k].local_normal(local[sel]))
-    return Hits(prims, camera, depth, rays, flat, pid, points, normals, local)
-
-
-def labels_and_depth(hits: Hits) -> tuple[np.ndarray, np.ndarray]:
-    h, w = hits.depth.shape
-    labels = np.full(h * w, SKY, dtype=np.uint8)
-    labels[hits.flat] = np.asarray([p.label for p in hits.prims], dtype=np.uint8)[hits.pid]
-    depth = np.where(np.isfinite(hits.depth), np.minimum(hits.depth, SKY_DEPTH), SKY_DEPTH).astype(np.float32)
-    return labels.reshape(h, w), depth
-
-
-def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, rng: np.random.Generator) -> Frame:
+def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, rng: np.random.Generator,
+           knobs: SimKnobs | None = None, hits: Hits | None = None) -> Frame:
     """Renders `scene` through `camera` with the `sim` or `photo` renderer.
 
-    `rng` drives only the photo camera's random effects (white balance, noise, ...)."""
+    `rng` drives only the renderer's own random draws (the `sim` renderer's lighting,
+    weather and season; the photo camera's effects); `knobs` tune the `sim` renderer;
+    `hits`, if given, is this scene and camera's geometric pass, already traced."""
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}: expected one of {DOMAINS}")
-    hits = trace(scene, camera, height, width)
+    hits = hits or trace(scene, camera, height, width)
     labels, depth = labels_and_depth(hits)
     if domain == "sim":
-        rgb = shade_sim(scene, hits)
+        rgb = shade_sim(scene, hits, rng, knobs or SimKnobs())
     else:
         rgb = shade_photo(scene, hits, rng)
     return Frame(rgb=rgb, labels=labels, depth=depth, camera=camera)
 
 
 # ---------------------------------------------------------------------------------------
-# `sim`: flat palettes
+# `sim`: textured materials, sun, sky and cast shadows, weather and seasons, a clean camera
 # ---------------------------------------------------------------------------------------
 
-SIM_PALETTE = {
-    "asphalt": [(0.45, 0.42, 0.47)],
-    "pavement": [(0.66, 0.6, 0.66), (0.7, 0.68, 0.58)],
-    "facade": [(0.8, 0.55, 0.45), (0.55, 0.62, 0.75), (0.85, 0.78, 0.5), (0.62, 0.62, 0.62), (0.72, 0.5, 0.65)],
-    "wall": [(0.7, 0.65, 0.5)],
-    "fence": [(0.6, 0.48, 0.35)],
-    "metal": [(0.62, 0.62, 0.68)],
-    "sign": [(0.62, 0.62, 0.68)],
-    "traffic_light": [(0.25, 0.25, 0.22)],
-    "foliage": [(0.3, 0.62, 0.25), (0.4, 0.7, 0.2)],
-    "bark": [(0.5, 0.33, 0.2)],
-    "car_paint": [(0.85, 0.2, 0.2), (0.2, 0.3, 0.85), (0.92, 0.92, 0.92), (0.22, 0.22, 0.22), (0.92, 0.72, 0.2)],
-    "car_cabin": [(0.85, 0.2, 0.2), (0.2, 0.3, 0.85), (0.92, 0.92, 0.92), (0.22, 0.22, 0.22), (0.92, 0.72, 0.2)],
-    "tyre": [(0.12, 0.12, 0.12)],
-    "bus_body": [(0.95, 0.6, 0.1), (0.2, 0.55, 0.85)],
-    "cloth": [(0.75, 0.2, 0.2), (0.2, 0.25, 0.65), (0.3, 0.55, 0.3), (0.85, 0.8, 0.3), (0.35, 0.35, 0.35)],
-    "skin": [(0.92, 0.72, 0.6)],
-}
-SIM_SKY = (0.55, 0.75, 0.97)
-SIM_GLASS = np.array([0.28, 0.34, 0.45])
 
-
-def _object_random(object_ids: np.ndarray, salt: int) -> np.ndarray:
-    """A deterministic value in [0, 1) per object id."""
-    return tx._lattice(object_ids.astype(np.int64), np.full(len(object_ids), salt, dtype=np.int64), 31337)
-
-
-def sim_colors(prims: list[Primitive]) -> np.ndarray:
-    """(P, 3) palette colour of each primitive: the object picks an entry of its class's
-    palette, then gets a small brightness/colour jitter shared by all its parts."""
-    oids = np.asarray([p.object_id for p in prims])
-    pick = _object_random(oids, 1)
-    jitter = np.stack([_object_random(oids, 2 + c) for c in range(3)], axis=1) - 0.5
-    bright = 0.85 + 0.3 * _object_random(oids, 5)
-    colors = np.empty((len(prims), 3))
-    for k, p in enumerate(prims):
-        palette = SIM_PALETTE[p.material]
-        colors[k] = palette[int(pick[k] * len(palette))]
-    return np.clip(colors * bright[:, None] + 0.08 * jitter, 0, 1)
-
-
-def shade_sim(scene: Scene, hits: Hits) -> np.ndarray:
+def shade_sim(scene: Scene, hits: Hits, rng: np.random.Generator, knobs: SimKnobs) -> np.ndarray:
+    """The `sim` look: SYNTHIA-like, rich but plainly synthetic (no sensor noise, blur or
+    compression: those belong to the photo renderer's camera)."""
     h, w = hits.depth.shape
-    color = sim_colors(hits.prims)[hits.pid] if len(hits.prims) else np.zeros((0, 3))
-    materials = np.asarray([p.material for p in hits.prims])[hits.pid]
-    _sim_patterns(hits, materials, color)
-    lambert = 0.6 + 0.4 * np.clip(hits.normals @ scene.to_sun, 0, 1)
-    lit = color * lambert[:, None]
-    emissive = _lamps(hits, materials)
-    lit[emissive >= 0] = tx.LAMP_COLORS[emissive[emissive >= 0]]
+    env = sample_environment(rng, knobs.randomization)
+    surfaces = sim_surfaces(hits, env, salt=int(rng.integers(1 << 30)))
+    randomize_surfaces(surfaces, hits, rng, knobs.randomization)
+    sky = np.ones(h * w, dtype=bool)
+    sky[hits.flat] = False
+    rays = hits.rays.reshape(-1, 3)
     image = np.empty((h * w, 3))
-    image[:] = SIM_SKY
-    image[hits.flat] = lit
-    return _to_uint8(image.reshape(h, w, 3))
+    image[sky] = env.sky(_unit(rays[sky]))
+    image[hits.flat] = _light(hits, surfaces, env, scene.sky_view(hits.points, hits.normals))
+    # One ray per pixel aliases edges and fine patterns; a game engine like SYNTHIA's
+    # anti-aliases them. A slight Gaussian (the pixel filter of a supersampling renderer)
+    # does the same for a fraction of the cost. Labels and depth stay those of the pixel centres.
+    image = cv2.GaussianBlur(image.reshape(h, w, 3).astype(np.float32), (0, 0), ANTIALIAS_SIGMA)
+    return _expose(image.astype(np.float64), rng, knobs.randomization)
 
 
-def _sim_patterns(hits: Hits, materials: np.ndarray, color: np.ndarray) -> None:
-    """Flat-colour details: lane markings, windows, glass, sign faces (in place)."""
-    sel = np.flatnonzero(materials == "asphalt")
-    if sel.size:
-        color[sel[_markings(hits, sel)]] = (0.95, 0.95, 0.92)
-    sel = np.flatnonzero(materials == "facade")
-    if sel.size:
-        axis, windows, shops = _facade(hits, sel)
-        color[sel[(windows | shops) & (axis != 1)]] = SIM_GLASS
-    sel = np.flatnonzero((materials == "car_cabin") | (materials == "bus_body"))
-    if sel.size:
-        color[sel[_glass(hits, sel, materials[sel])]] = SIM_GLASS
-    sel = np.flatnonzero(materials == "sign")
-    if sel.size:
-        front = hits.normals[sel, 2] < -0.5
-        color[sel[front]] = hits.param("face", (0.6, 0.6, 0.6), sel)[front]
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.sqrt((v * v).sum(1, keepdims=True))
 
 
-def _markings(hits: Hits, sel: np.ndarray) -> np.ndarray:
-    p = hits.points[sel]
-    g = next(q for q in hits.prims if isinstance(q, Ground))
-    return tx.lane_marking_mask(p[:, 0], p[:, 2], g.style["road_half"], g.style["lane_width"], g.style["lanes"],
-                                g.style.get("zebra_z", np.nan))
+def _light(hits: Hits, surfaces: Surfaces, env: Environment, sky_view: np.ndarray) -> np.ndarray:
+    """(n, 3) radiance of every hit: sun (with cast shadows) and sky light (through the
+    street canyon's `sky_view`) on the albedo,
+    Fresnel-weighted mirror reflections of the sky on glossy surfaces, lit lamps, the sky
+    through sparse crowns, and aerial perspective."""
+    n, points = hits.normals, hits.points
+    materials = hits.materials
+    facing = np.clip(n @ env.to_sun, 0, None)
+    if env.sun.max() > 0.02:
+        casters = [p for p in hits.prims if not isinstance(p, Ground) and p.material != "pavement"]
+        cand = np.flatnonzero(facing > 0)
+        facing[cand[cast_shadows(points[cand] + 0.02 * n[cand], env.to_sun, casters)]] = 0.0
+    ambient = env.ambient(n, sky_view)
+    # Contact shadows: the street under a vehicle sees almost no sky.
+    vehicles = [p for p in hits.prims if p.material in ("car_paint", "bus_body")]
+    street = hits.of("asphalt", "pavement")
+    street = street[n[street, 1] > 0.5]
+    if vehicles and street.size:
+        under = cast_shadows(points[street] + 0.02 * n[street], np.array([0.0, 1.0, 0.0]), vehicles)
+        ambient[street[under]] *= 0.3
+        facing[street[under]] *= 0.3
+    color = surfaces.albedo * (env.sun * facing[:, None] + ambient)
+
+    view = _unit(hits.rays.reshape(-1, 3)[hits.flat])
+    glossy = np.flatnonzero(surfaces.gloss > 0.05)
+    if glossy.size:
+        v, m = view[glossy], n[glossy]
+        cos = np.clip(-(v * m).sum(1), 0, 1)
+        reflectance = surfaces.gloss[glossy] * (0.08 + 0.92 * tx.ipow(1 - cos, 5))  # Schlick's Fresnel
+        mirror = v + 2 * cos[:, None] * m
+        seen = np.where((mirror[:, 1] > 0)[:, None], env.sky(mirror), 0.4 * env.ambient(-m))
+        half_vec = _unit(env.to_sun - v)
+        highlight = tx.ipow(np.clip((m * half_vec).sum(1), 0, 1), 80) * (facing[glossy] > 0) * 4.0
+        color[glossy] = color[glossy] * (1 - reflectance[:, None]) + reflectance[:, None] * seen \
+            + (surfaces.gloss[glossy] * highlight)[:, None] * env.sun
+
+    lamps = lamp_index(hits, materials)
+    color[lamps >= 0] = 2.0 * tx.LAMP_COLORS[lamps[lamps >= 0]]
+    through = np.flatnonzero(surfaces.through > 0)
+    if through.size:
+        t = surfaces.through[through, None]
+        color[through] = color[through] * (1 - t) + env.sky(view[through]) * t
+    fade = np.exp(-hits.distance() / env.visibility)[:, None]
+    return color * fade + env.horizon * (1 - fade)
 
 
-def _facade(hits: Hits, sel: np.ndarray):
-    half = hits.attr("half", sel)
-    axis, along, height = tx.box_face(hits.local[sel], half)
-    floor, bay = hits.param("floor", 3.0, sel), hits.param("bay", 2.5, sel)
-    windows = tx.window_mask(along, height, 2 * half[:, 1], floor, bay, hits.param("win_w", 0.5, sel),
-                             hits.param("win_h", 0.5, sel))
-    shops = tx.shop_mask(along, height, floor, bay) & (hits.param("pattern", 0, sel) == 0)
-    return axis, windows, shops
+def _expose(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """An auto-exposing camera: an averaging meter maps the frame's mean luminance to `KEY`
+    (give or take half a stop), then a filmic curve with a toe and a shoulder (Narkowicz's
+    fit of ACES) and the sRGB gamma. With domain randomisation, the key, white balance and
+    contrast vary more."""
+    luminance = image @ np.array([0.2126, 0.7152, 0.0722])
+    key = KEY * 2 ** (rng.uniform(-0.5, 0.5) * (1 + 2 * strength))
+    x = image * (key / float(luminance.mean()))
+    if strength > 0:
+        x = x * 2 ** (strength * rng.uniform(-0.5, 0.5, 3))  # white balance
+    x = x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14)
+    curve = _GAMMA
+    if strength > 0:
+        curve = np.clip(0.5 + (curve - 0.5) * 2 ** (strength * rng.uniform(-0.5, 0.5)), 0, 1)  # contrast
+    # The display curve through a table: finer steps than uint8's, no pow() per pixel.
+    return _to_uint8(curve[(np.clip(x, 0, 1) * (len(curve) - 1) + 0.5).astype(np.int64)])
 
 
-def _glass(hits: Hits, sel: np.ndarray, materials: np.ndarray) -> np.ndarray:
-    """Car cabins: glass on the vertical faces below a thin roof line; buses: a band."""
-    local, half = hits.local[sel], hits.attr("half", sel)
-    vertical = np.abs(hits.normals[sel, 1]) < 0.5
-    cabin = vertical & (local[:, 1] < half[:, 1] - 0.06) & (local[:, 1] > -half[:, 1] + 0.04)
-    height = local[:, 1] + half[:, 1]
-    band = vertical & (height > 0.45 * 2 * half[:, 1]) & (height < 2 * half[:, 1] - 0.3)
-    band &= np.mod(local[:, 2] / 1.4, 1.0) > 0.1  # window pillars
-    return np.where(materials == "car_cabin", cabin, band)
-
-
-def _lamps(hits: Hits, materials: np.ndarray) -> np.ndarray:
-    """(n,) index of the lit lamp colour for lit traffic-light lamps, -1 elsewhere."""
-    out = np.full(len(materials), -1)
-    sel = np.flatnonzero(materials == "traffic_light")
-    if sel.size:
-        lamp = tx.lamp_layout(hits.local[sel], hits.attr("half", sel))
-        lit = lamp == hits.param("lit", 0, sel)
-        out[sel[lit]] = lamp[lit]
-    return out
+_GAMMA = np.linspace(0, 1, 4096) ** (1 / 2.2)
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -262,7 +213,7 @@ def shade_photo(scene: Scene, hits: Hits, rng: np.random.Generator) -> np.ndarra
     reflect_up = np.clip((view - 2 * (view * n).sum(1, keepdims=True) * n)[:, 1], 0, 1)
     color += gloss[:, None] * (4.0 * spec[:, None] + 0.35 * reflect_up[:, None] * sky_amb)
 
-    lamps = _lamps(hits, materials)
+    lamps = lamp_index(hits, materials)
     color[lamps >= 0] = 3.0 * tx.LAMP_COLORS[lamps[lamps >= 0]]
 
     # Aerial perspective: distant surfaces fade towards the horizon colour.
@@ -298,7 +249,7 @@ def _albedo(hits: Hits, materials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         patches = tx.fbm(x * 0.25, z * 0.25, 4, octaves=3)
         v = 0.055 + 0.05 * patches + 0.025 * grain
         albedo[s] = v[:, None] * np.array([1.0, 1.0, 1.05])
-        paint = _markings(hits, s) & (tx.value_noise(x * 4, z * 4, 5) > 0.25)
+        paint = markings(hits, s) & (tx.value_noise(x * 4, z * 4, 5) > 0.25)
         albedo[s[paint]] = 0.5 + 0.1 * grain[paint, None]
     s = pick("pavement")
     if s.size:
@@ -313,7 +264,7 @@ def _albedo(hits: Hits, materials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         albedo[s] = v[:, None] * np.array([1.0, 0.97, 0.92])
     s = pick("facade")
     if s.size:
-        axis, windows, shops = _facade(hits, s)
+        axis, windows, shops = facade_masks(hits, s)
         half = hits.attr("half", s)
         _, along, height = tx.box_face(local[s], half)
         stain = 0.75 + 0.5 * tx.fbm(along * 0.4 + oid[s], height * 0.4, 21, octaves=3)
@@ -370,7 +321,7 @@ def _albedo(hits: Hits, materials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             gloss[s] = 0.6
     s = np.flatnonzero((materials == "car_cabin") | (materials == "bus_body"))
     if s.size:
-        glass = _glass(hits, s, materials[s])
+        glass = glass_mask(hits, s, materials[s])
         albedo[s[glass]] = 0.02
         gloss[s[glass]] = 1.0
     s = pick("tyre")

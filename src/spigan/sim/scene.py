@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.ontology import CLASS_INDEX as C
-from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive
+from spigan.sim.geometry import (
+    Box,
+    Camera,
+    Cylinder,
+    Ellipsoid,
+    Ground,
+    Primitive,
+    corners_of,
+)
 
 STREET_START, STREET_END = -40.0, 220.0  # z range that is populated (m)
 
@@ -34,6 +42,7 @@ class Layout:
     parking_width: float  # strip between the outer lane and the curb (parked cars, riders)
     sidewalk_width: float
     curb_height: float
+    district: str = "city"  # town (low, leafy), city (mid-rise, shops) or downtown (towers)
 
 
 @dataclass
@@ -42,16 +51,40 @@ class Scene:
     primitives: list[Primitive]
     to_sun: np.ndarray  # unit vector towards the sun
     appearance: dict = field(default_factory=dict)  # renderer-independent random draws
+    # Per side of the street (-1, +1): the front row's blocks along z, as rows of
+    # (z start, z end, |x| of the facade, height); gaps have height 0. Sorted by z.
+    skyline: dict = field(default_factory=dict)
 
     def visible_primitives(self, camera: Camera, clearance: float = 0.3) -> list[Primitive]:
         """Drops whole objects with a part within `clearance` of the camera, so that a
         randomly placed camera never sits inside a car or a tree crown."""
         bounded = [p for p in self.primitives if not isinstance(p, Ground)]
-        corners = np.stack([p.corners() for p in bounded])  # (n, 8, 3)
+        corners = corners_of(bounded)  # (n, 8, 3)
         pos = camera.position
         near = np.all((pos > corners.min(axis=1) - clearance) & (pos < corners.max(axis=1) + clearance), axis=1)
         inside = {p.object_id for p, hit in zip(bounded, near) if hit}
         return [p for p in self.primitives if p.object_id not in inside]
+
+    def sky_view(self, points: np.ndarray, normals: np.ndarray) -> np.ndarray:
+        """(n,) the share of the open sky that surfaces at `points` facing `normals` see
+        from the street canyon (1 in the open): the facades of the front rows hide the sky
+        up to the elevation of their tops, as the sky view factor of urban climatology
+        measures it (for an infinitely long canyon: cos of the walls' elevation for the
+        street, 1 - sin of the opposite wall's for a facade)."""
+        x, y, z = points[:, 0], points[:, 1], points[:, 2]
+        sin, cos = {}, {}
+        for side in (-1, 1):
+            rows = np.asarray(self.skyline.get(side) or [(0.0, 0.0, 1e9, 0.0)])
+            k = np.clip(np.searchsorted(rows[:, 0], z, side="right") - 1, 0, len(rows) - 1)
+            height = np.where((z >= rows[k, 0]) & (z < rows[k, 1]), rows[k, 3], 0.0)
+            distance = rows[k, 2] - side * x  # to that side's facades; <= 0 on or beyond them
+            tan = np.where(distance > 0.2, np.maximum(height - y, 0) / np.maximum(distance, 0.2), 0.0)
+            cos[side] = 1 / np.sqrt(1 + tan * tan)
+            sin[side] = tan * cos[side]
+        upward = np.abs(normals[:, 1]) + np.abs(normals[:, 2])  # the street, roofs, faces along it
+        to_right, to_left = np.maximum(normals[:, 0], 0), np.maximum(-normals[:, 0], 0)
+        view = upward * (cos[-1] + cos[1]) / 2 + to_right * (1 - sin[1]) + to_left * (1 - sin[-1])
+        return view / np.maximum(upward + to_right + to_left, 1e-9)
 
 
 class _Builder:
@@ -60,6 +93,7 @@ class _Builder:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         self.primitives: list[Primitive] = []
+        self.skyline: dict[int, list] = {-1: [], 1: []}
         self._next_id = 1
 
     def new_object(self) -> int:
@@ -67,8 +101,8 @@ class _Builder:
         return self._next_id - 1
 
     def jitter(self, color, amount: float = 0.08) -> tuple[float, float, float]:
-        c = np.clip(np.asarray(color, dtype=np.float64) + self.rng.normal(0, amount, 3), 0, 1)
-        return tuple(float(v) for v in c)
+        # Plain floats: numpy's overhead on three numbers is most of a scene's build time.
+        return tuple(min(max(float(c) + d, 0.0), 1.0) for c, d in zip(color, self.rng.normal(0, amount, 3).tolist()))
 
     def add(self, prim: Primitive) -> None:
         self.primitives.append(prim)
@@ -91,19 +125,30 @@ CLOTHES = [(0.1, 0.1, 0.15), (0.2, 0.25, 0.45), (0.5, 0.1, 0.1), (0.8, 0.8, 0.8)
 SKIN = [(0.87, 0.72, 0.6), (0.65, 0.48, 0.36), (0.42, 0.3, 0.22)]
 
 
+DISTRICTS = ("town", "city", "downtown")
+DISTRICT_ODDS = (0.4, 0.4, 0.2)
+# Building heights (m) per district: the front row's usual range, its occasional tall
+# block, and the row behind; street-level views of towns see much more sky than downtown.
+HEIGHTS = {"town": ((6, 14), (14, 22), (8, 20)), "city": ((9, 24), (24, 40), (12, 35)),
+           "downtown": ((15, 45), (45, 80), (30, 80))}
+
+
 def generate_scene(rng: np.random.Generator) -> Scene:
     """Draws one street scene."""
     b = _Builder(rng)
-    lanes = int(rng.integers(1, 3))
+    district = DISTRICTS[int(rng.choice(len(DISTRICTS), p=DISTRICT_ODDS))]
+    lanes = 1 if rng.random() < 0.6 else 2
     lane_w = float(rng.uniform(3.0, 3.7))
-    parking = float(rng.uniform(2.0, 2.6))
+    # Most streets have a parking strip by the curb; the others only a gutter.
+    parking = float(rng.uniform(2.0, 2.6)) if rng.random() < 0.7 else float(rng.uniform(0.4, 0.9))
     layout = Layout(
         road_half=lanes * lane_w + parking,
         lane_width=lane_w,
         lanes_per_side=lanes,
         parking_width=parking,
-        sidewalk_width=float(rng.uniform(2.0, 5.0)),
+        sidewalk_width=float(rng.uniform(2.5, 6.0)),
         curb_height=float(rng.uniform(0.12, 0.2)),
+        district=district,
     )
     _road_and_sidewalks(b, layout)
     for side in (-1, 1):
@@ -127,7 +172,7 @@ def generate_scene(rng: np.random.Generator) -> Scene:
         "visibility": float(rng.uniform(200, 900)),  # haze distance (m)
         "cloud_seed": int(rng.integers(1 << 30)),
     }
-    return Scene(layout, b.primitives, to_sun, appearance)
+    return Scene(layout, b.primitives, to_sun, appearance, b.skyline)
 
 
 def _road_and_sidewalks(b: _Builder, L: Layout) -> None:
@@ -144,14 +189,15 @@ def _road_and_sidewalks(b: _Builder, L: Layout) -> None:
                   center=(side * (L.road_half + 40), L.curb_height / 2, zc), half=(40, L.curb_height / 2, length / 2)))
 
 
-def _building(b: _Builder, center, half_x: float, half_z: float, height: float) -> None:
+def _building(b: _Builder, center, half_x: float, half_z: float, height: float, shops: float = 0.4) -> None:
+    """A block; `shops`: the chance that its ground floor is shop fronts (pattern 0)."""
     rng = b.rng
     style = {
         "floor": float(rng.uniform(2.8, 3.8)),
         "bay": float(rng.uniform(1.8, 3.5)),
         "win_w": float(rng.uniform(0.35, 0.7)),
         "win_h": float(rng.uniform(0.35, 0.65)),
-        "pattern": int(rng.integers(0, 3)),
+        "pattern": 0 if rng.random() < shops else int(rng.integers(1, 3)),
     }
     b.add(Box(label=C["building"], material="facade", color=b.jitter(FACADES[rng.integers(len(FACADES))], 0.06),
               object_id=b.new_object(), center=(center[0], height / 2, center[2]), half=(half_x, height / 2, half_z),
@@ -161,29 +207,34 @@ def _building(b: _Builder, center, half_x: float, half_z: float, height: float) 
 def _building_rows(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
     front = L.road_half + L.sidewalk_width
+    usual, tall, behind = HEIGHTS[L.district]
+    shops = {"town": 0.3, "city": 0.6, "downtown": 0.5}[L.district]
     z = STREET_START
     while z < STREET_END:
         width = float(rng.uniform(8, 30))
-        if rng.random() < 0.22:  # a gap between blocks: wall, fence, hedge or trees
+        if rng.random() < (0.3 if L.district == "town" else 0.2):  # a gap between blocks: wall, fence, hedge or trees
             gap = float(rng.uniform(4, 14))
             _gap_content(b, L, side, z, z + gap)
+            b.skyline[side].append((z, z + gap, front, 0.0))
             z += gap
             continue
         setback = float(rng.uniform(0, 4)) if rng.random() < 0.35 else 0.0
         depth = float(rng.uniform(8, 20))
-        height = float(rng.uniform(6, 30) if rng.random() < 0.8 else rng.uniform(30, 60))
+        height = float(rng.uniform(*usual) if rng.random() < 0.85 else rng.uniform(*tall))
         _building(b, center=(side * (front + setback + depth / 2), 0, z + width / 2), half_x=depth / 2,
-                  half_z=width / 2, height=height)
+                  half_z=width / 2, height=height, shops=shops)
+        b.skyline[side].append((z, z + width, front + setback, height))
         if setback > 1.5 and rng.random() < 0.5:  # a front garden: low wall or hedge
             _gap_content(b, L, side, z, z + width, x=front + 0.3)
         z += width
-    # A second, taller row further back, seen through the gaps and above low blocks.
+    # A second row further back, seen through the gaps and above low blocks (not always there).
     z = STREET_START
     while z < STREET_END:
         width = float(rng.uniform(20, 50))
-        _building(b, center=(side * (front + 30 + float(rng.uniform(0, 10))), 0, z + width / 2), half_x=8,
-                  half_z=width / 2, height=float(rng.uniform(15, 60)))
-        z += width + float(rng.uniform(0, 10))
+        if rng.random() < 0.7:
+            _building(b, center=(side * (front + 30 + float(rng.uniform(0, 10))), 0, z + width / 2), half_x=8,
+                      half_z=width / 2, height=float(rng.uniform(*behind)), shops=0.0)
+        z += width + float(rng.uniform(0, 20))
 
 
 def _gap_content(b: _Builder, L: Layout, side: int, z0: float, z1: float, x: float | None = None) -> None:
@@ -210,16 +261,25 @@ def _gap_content(b: _Builder, L: Layout, side: int, z0: float, z1: float, x: flo
 
 
 def _tree(b: _Builder, base) -> None:
+    """A tree: from young ones to the old planes and limes of city streets (a scale of
+    0.8-2.2), whose crowns spread into lobes."""
     rng = b.rng
     oid = b.new_object()
-    trunk_h = float(rng.uniform(1.8, 3.5))
-    r = float(rng.uniform(0.1, 0.22))
+    size = float(np.exp(rng.uniform(math.log(0.8), math.log(2.2))))
+    trunk_h = float(rng.uniform(1.8, 3.5)) * size ** 0.7
+    r = float(rng.uniform(0.1, 0.22)) * size
     bark, leaves = b.jitter((0.35, 0.25, 0.15), 0.04), b.jitter((0.25, 0.5, 0.15), 0.07)
     b.add(Cylinder(label=C["vegetation"], material="bark", color=bark, object_id=oid,
                    center=(base[0], trunk_h / 2 + 0.1, base[2]), radius=r, half_length=trunk_h / 2 + 0.1))
-    crown = np.array([rng.uniform(1.3, 2.8), rng.uniform(1.5, 3.2), rng.uniform(1.3, 2.8)])
-    b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid,
-                    center=(base[0], trunk_h + crown[1] * 0.8, base[2]), radii=crown))
+    crown = np.array([rng.uniform(1.3, 2.8), rng.uniform(1.5, 3.2), rng.uniform(1.3, 2.8)]) * size
+    center = np.array([base[0], trunk_h + crown[1] * 0.8, base[2]])
+    b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid, center=center,
+                    radii=crown))
+    for _ in range(int(rng.integers(0, 3)) if size > 1.2 else 0):
+        offset = rng.normal(0, 0.45, 3) * crown
+        offset[1] = abs(offset[1]) * 0.6
+        b.add(Ellipsoid(label=C["vegetation"], material="foliage", color=leaves, object_id=oid,
+                        center=center + offset, radii=crown * rng.uniform(0.45, 0.7, 3)))
 
 
 def _street_furniture(b: _Builder, L: Layout, side: int) -> None:
@@ -237,15 +297,15 @@ def _street_furniture(b: _Builder, L: Layout, side: int) -> None:
         b.add(Box(label=C["pole"], material="metal", color=grey, object_id=oid,
                   center=(side * (curb - arm / 2), h - 0.1, z), half=(arm / 2, 0.06, 0.08)))
         z += float(rng.uniform(14, 30))
-    # Tree row along the curb.
-    if rng.random() < 0.6:
+    # Tree row along the curb (most streets of towns have one).
+    if rng.random() < (0.85 if L.district == "town" else 0.65):
         z = float(rng.uniform(-10, 5))
         while z < STREET_END:
-            if rng.random() < 0.75:
+            if rng.random() < 0.8:
                 _tree(b, (side * (L.road_half + min(1.2, L.sidewalk_width * 0.4)), L.curb_height, z))
-            z += float(rng.uniform(7, 16))
+            z += float(rng.uniform(6, 13))
     # Traffic signs on their own posts, facing oncoming (-z looking) traffic.
-    for _ in range(int(rng.poisson(2.5))):
+    for _ in range(int(rng.poisson(3.5))):
         _traffic_sign(b, (side * (curb + 0.1), L.curb_height, float(rng.uniform(3, 90))))
     # Traffic lights: post at the curb; sometimes a second head hanging over the road.
     for _ in range(int(rng.poisson(1.2))):
@@ -326,7 +386,7 @@ def _bus(b: _Builder, pos, yaw: float) -> None:
 def _parked_cars(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
     z = float(rng.uniform(-15, 0))
-    occupancy = float(rng.uniform(0.2, 0.7))
+    occupancy = 0.0 if rng.random() < 0.25 or L.parking_width < 2 else float(rng.uniform(0.15, 0.6))
     x = side * (L.road_half - L.parking_width / 2)
     while z < 130:
         if rng.random() < occupancy:
@@ -352,10 +412,10 @@ def _traffic(b: _Builder, L: Layout) -> None:
         for x in _lane_centres(L, side):
             z = float(rng.uniform(10, 30))
             while z < 150:
-                if rng.random() < 0.08 + 0.12 * (side < 0):
+                if rng.random() < 0.03 + 0.04 * (side < 0):
                     _bus(b, (x, 0, z + 6), yaw + float(rng.normal(0, 0.02)))
                     z += 14
-                elif rng.random() < 0.45:
+                elif rng.random() < 0.35:
                     _car(b, (x + float(rng.normal(0, 0.2)), 0, z), yaw + float(rng.normal(0, 0.03)))
                 z += float(rng.uniform(8, 25))
 
@@ -384,7 +444,7 @@ def _person(b: _Builder, pos, yaw: float, label: int, seated: bool = False) -> N
 
 def _pedestrians(b: _Builder, L: Layout, side: int) -> None:
     rng = b.rng
-    for _ in range(int(rng.poisson(5))):
+    for _ in range(int(rng.poisson(8))):
         x = side * (L.road_half + float(rng.uniform(0.5, L.sidewalk_width - 0.3)))
         _person(b, (x, L.curb_height, float(rng.uniform(-5, 70))), float(rng.uniform(0, 2 * math.pi)), C["person"])
 
@@ -421,16 +481,17 @@ def _riders(b: _Builder, L: Layout) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def sample_camera(layout: Layout, rng: np.random.Generator, domain: str) -> Camera:
-    """`sim`: SYNTHIA-RAND-like random viewpoints anywhere over road and sidewalks;
-    `photo`: a camera on a car driving in a lane (narrow height, pitch and fov ranges)."""
+def sample_camera(layout: Layout, rng: np.random.Generator, domain: str, vehicle: float = 1.0) -> Camera:
+    """`sim`: between SYNTHIA-RAND-like random viewpoints anywhere over road and sidewalks
+    (`vehicle` = 0) and a camera on a car in a lane (`vehicle` = 1): both are drawn, always
+    in the same order, and every parameter is interpolated; half of them see the street
+    mirrored (left-hand traffic). `photo`: the demo target's own car-mounted camera (narrow
+    height, pitch and fov ranges, no roll, right-hand traffic)."""
     if domain == "sim":
-        reach = layout.road_half + 0.8 * layout.sidewalk_width
-        return Camera(
-            x=float(rng.uniform(-reach, reach)), y=float(rng.uniform(1.2, 6.0)), z=float(rng.uniform(-5, 5)),
-            yaw=math.radians(rng.uniform(-70, 70)), pitch=math.radians(rng.uniform(-25, 5)),
-            hfov=math.radians(rng.uniform(55, 100)),
-        )
+        random_view, vehicle_view = _random_view(layout, rng), _vehicle_view(layout, rng)
+        # Half the streets drive on the left: the mirror image of a right-hand street.
+        left_hand = bool(rng.random() < 0.5)
+        return Camera(*((1 - vehicle) * a + vehicle * b for a, b in zip(random_view, vehicle_view)), mirror=left_hand)
     if domain == "photo":
         lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
         return Camera(
@@ -439,3 +500,21 @@ def sample_camera(layout: Layout, rng: np.random.Generator, domain: str) -> Came
             hfov=math.radians(rng.uniform(60, 70)),
         )
     raise ValueError(f"unknown domain {domain!r}: expected 'sim' or 'photo'")
+
+
+def _random_view(layout: Layout, rng: np.random.Generator) -> tuple[float, ...]:
+    """(x, y, z, yaw, pitch, hfov, roll) of a SYNTHIA-RAND-like random viewpoint."""
+    reach = layout.road_half + 0.8 * layout.sidewalk_width
+    return (float(rng.uniform(-reach, reach)), float(rng.uniform(1.2, 6.0)), float(rng.uniform(-5, 5)),
+            math.radians(rng.uniform(-70, 70)), math.radians(rng.uniform(-25, 5)), math.radians(rng.uniform(55, 100)),
+            0.0)
+
+
+def _vehicle_view(layout: Layout, rng: np.random.Generator) -> tuple[float, ...]:
+    """(x, y, z, yaw, pitch, hfov, roll) of a camera on a car driving in one of the lanes
+    along +z (1-2 m high: a car's roof to a van's), with the small yaw, pitch and roll of a
+    car that steers, brakes and leans, and the fields of view of common dash cameras."""
+    lane = _lane_centres(layout, 1)[int(rng.integers(layout.lanes_per_side))]
+    return (lane + float(rng.normal(0, 0.3)), float(rng.uniform(1.0, 2.0)), float(rng.uniform(-5, 15)),
+            math.radians(rng.normal(0, 3)), math.radians(rng.uniform(-5, 2)), math.radians(rng.uniform(50, 75)),
+            math.radians(rng.normal(0, 1.5)))

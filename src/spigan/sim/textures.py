@@ -38,6 +38,19 @@ def fbm(x: np.ndarray, y: np.ndarray, seed: int = 0, octaves: int = 4) -> np.nda
     return total / norm
 
 
+def ipow(x: np.ndarray, n: int) -> np.ndarray:
+    """x ** n for a positive integer n by repeated squaring: a few multiplications, where
+    numpy's float power calls pow() per element."""
+    result, square = None, x
+    while n:
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if n:
+            square = square * square
+    return result
+
+
 def box_face(local: np.ndarray, half: np.ndarray):
     """For points on a box: the face axis (0 x, 1 y, 2 z), the coordinate along the face
     (horizontal, m) and the height above the box's bottom (m)."""
