@@ -55,7 +55,7 @@ def test_the_option_is_validated():
     from spigan.config import load_config
     from spigan.errors import SpiganError
 
-    assert load_config(None, []).loss.depth_target == "log"
+    assert load_config(None, []).loss.depth_target == "metres"
     assert load_config(None, ["loss.depth_target=inverse"]).loss.depth_target == "inverse"
     with pytest.raises(SpiganError, match="loss.depth_target: 'feet' is not one of log, metres, inverse"):
         load_config(None, ["loss.depth_target=feet"])

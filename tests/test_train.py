@@ -177,7 +177,9 @@ def test_same_numbers_as_before_the_refactor(tmp_path, method, cancelled_biases)
 
     reference = json.loads(REFERENCE.read_text())
     expected = reference["runs"][method]
-    cfg = load_config(None, reference["overrides"] + [f"train.method={method}", f"data.cache_dir={tmp_path / 'c'}"])
+    # The reference predates loss.depth_target's default of metres: it was made with log.
+    cfg = load_config(None, ["loss.depth_target=log", *reference["overrides"], f"train.method={method}",
+                             f"data.cache_dir={tmp_path / 'c'}"])
     train(cfg, tmp_path / "run", progress=False)
 
     rows = losses(tmp_path / "run")

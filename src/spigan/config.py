@@ -50,8 +50,10 @@ class LossConfig:
     privileged: float = 0.1  # γ
     perceptual: float = 0.33  # δ
     max_depth: float = 655.35  # metres: depth is clamped to [1, max_depth] (SYNTHIA's 16-bit range)
-    # What P regresses (spigan.depth): log (log z / log max, in [0, 1]) | metres | inverse (1/z).
-    depth_target: str = "log"
+    # What P regresses (spigan.depth): metres (SYNTHIA's centimetres / 100; the default: the only
+    # target under which γ·L_P carries a measurable share of G's gradient, docs/RESULTS.md)
+    # | log (log z / log max, in [0, 1]; before issue 14) | inverse (1/z).
+    depth_target: str = "metres"
 
 
 @dataclass
