@@ -69,12 +69,12 @@ def main() -> None:
     from spigan.hardware import usable_cpus
 
     common = ["data.sim_seed=100", f"train.threads={max(1, usable_cpus() // args.jobs)}", *args.overrides]
-    plan = []  # longest first, so that no long run is left alone at the end
+    plan = []  # seed by seed, no_pi first (every comparison needs it); the short source_only runs last
     for seed in range(args.seeds):
+        plan.append((common + ["train.method=no_pi", f"train.seed={seed}"], out / f"no_pi-s{seed}"))
         for target in args.targets:
             plan.append((common + ["train.method=spigan", f"loss.depth_target={target}", f"train.seed={seed}"],
                          out / f"spigan-{target}-s{seed}"))
-    plan += [(common + ["train.method=no_pi", f"train.seed={s}"], out / f"no_pi-s{s}") for s in range(args.seeds)]
     plan += [(common + ["train.method=source_only", f"train.seed={s}"], out / f"source_only-s{s}")
              for s in range(args.seeds)]
     out.mkdir(parents=True, exist_ok=True)
