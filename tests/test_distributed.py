@@ -39,7 +39,10 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path, tiny, canc
     for name in ("generator", "discriminator", "task", "privileged"):
         for key, value in a[name].items():
             if key not in dead[name]:
-                torch.testing.assert_close(value, b[name][key], rtol=1e-5, atol=1e-6, msg=f"{name}.{key}")
+                # atol: a twentieth of one Adam step (lr 2e-4). Summing the batch in two halves
+                # rounds differently; where a gradient element nearly cancels, Adam's normalised
+                # step magnifies that (seen up to 2.3e-6 with depth in metres, whose L1 is ~100).
+                torch.testing.assert_close(value, b[name][key], rtol=1e-5, atol=1e-5, msg=f"{name}.{key}")
     rows_a = [json.loads(x) for x in (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()]
     rows_b = [json.loads(x) for x in (tmp_path / "single" / "metrics.jsonl").read_text().splitlines()]
     for ra, rb in zip(rows_a, rows_b):

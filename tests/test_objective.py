@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from spigan.config import LossConfig
+from spigan.depth import DEPTH_TARGETS
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
 from spigan.objective import (
     Networks,
@@ -89,14 +90,15 @@ def test_supervised_step_changes_only_t():
     assert changed(nets, before) == {"task"}
 
 
-def test_gradient_diagnostic_matches_a_hand_computation():
+@pytest.mark.parametrize("depth_target", DEPTH_TARGETS)
+def test_gradient_diagnostic_matches_a_hand_computation(depth_target):
     """The norm each weighted term sends into G's parameters, against autograd on each term
-    built by hand; and measuring it leaves the update unchanged."""
-    from spigan.depth import encode_depth
+    built by hand, under each depth target; and measuring it leaves the update unchanged."""
+    from spigan.depth import depth_prediction, encode_depth
     from spigan.losses import adversarial_loss, cross_entropy, l1_depth, perceptual_loss
 
     x_s, _, y_s, z_s = batch()
-    w = LossConfig()
+    w = LossConfig(depth_target=depth_target)
     nets = tiny_networks()
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     for net in (D, T, P, phi):
@@ -105,7 +107,8 @@ def test_gradient_diagnostic_matches_a_hand_computation():
     x_f = G(x_s)
     by_hand = {"adversarial": w.adversarial * adversarial_loss(D(x_f)),
                "task": w.task * cross_entropy(T(x_f), y_s),
-               "privileged": w.privileged * l1_depth(P(x_f), encode_depth(z_s, w.max_depth)),
+               "privileged": w.privileged * l1_depth(depth_prediction(P(x_f), w.max_depth, w.depth_target),
+                                                     encode_depth(z_s, w.max_depth, w.depth_target)),
                "perceptual": w.perceptual * perceptual_loss(phi(x_s), phi(x_f))}
     expected = {}
     for name, term in by_hand.items():
