@@ -173,3 +173,12 @@ def test_sim_knob_defaults_are_the_simulators():
 
     data = Config().data
     assert SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate) == SimKnobs()
+
+
+def test_configs_saved_before_depth_targets_keep_log_depth():
+    """Runs and checkpoints from before loss.depth_target were trained with log depth; the
+    default moved to metres, but their P must still be read as log."""
+    saved = to_dict(load_config(None, []))
+    del saved["loss"]["depth_target"]
+    assert config_from_dict(saved).loss.depth_target == "log"
+    assert config_from_dict(to_dict(load_config(None, []))).loss.depth_target == "metres"

@@ -402,6 +402,12 @@ def save_config(cfg: Config, path: Path) -> None:
 
 
 def config_from_dict(data: dict) -> Config:
+    """A saved config (a run's config.yaml, a checkpoint's), which holds every key of its day.
+    One without loss.depth_target predates that option and was trained with log depth, the
+    only target then: it keeps it, though the default has since become metres."""
+    loss = data.get("loss")
+    if isinstance(loss, dict) and "depth_target" not in loss:
+        data = {**data, "loss": {**loss, "depth_target": "log"}}
     return merge(Config(), data).validate()
 
 
