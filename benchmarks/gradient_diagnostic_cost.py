@@ -23,7 +23,7 @@ def main() -> None:
 
     import torch
 
-    from spigan.build import build_networks, build_optimizers
+    from spigan.build import build_networks, build_optimizers, class_names
     from spigan.config import load_config
     from spigan.objective import adaptation_step
     from spigan.variant import variant_of
@@ -36,7 +36,7 @@ def main() -> None:
     weights = variant_of(cfg).weights  # spigan: all four terms on
     b, (h, w) = cfg.train.batch_size, cfg.data.crop
     x_s = torch.rand(b, 3, h, w) * 2 - 1
-    y_s = torch.randint(0, 16, (b, h, w))
+    y_s = torch.randint(0, len(class_names(cfg)), (b, h, w))  # the config's ontology, not always 16
     z_s = torch.rand(b, 1, h, w) * 100 + 1
     times = {False: [], True: []}
     for _ in range(args.repeats):
