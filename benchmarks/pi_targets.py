@@ -1,11 +1,12 @@
 """Issue 14's study: which depth target makes the privileged information count?
 
-    python benchmarks/pi_targets.py --out runs/pi-targets [--seeds 3] [--jobs 2] [key=value ...]
+    python benchmarks/pi_targets.py --out runs/pi-targets [--seeds 3] [--jobs 2] [--targets metres metres-skip ...] [key=value ...]
 
 On the simulator's tuning world (configs/demo.yaml with data.sim_seed=100: its own scenes,
 never the scored world's, never CamVid), trains `source_only`, `no_pi` and, for each depth
-target (loss.depth_target: log, metres, inverse), `spigan`, over `--seeds` seeds, `--jobs`
-runs at a time (resumable: finished runs are kept). Then writes OUT/table.md and
+setting in `--targets` (a loss.depth_target: log, metres, inverse; with "-skip", such as
+"metres-skip", loss.depth_far=skip leaves the sky out of L_P; alone, the far depth is
+clamped), `spigan`, over `--seeds` seeds, `--jobs` runs at a time (resumable: finished runs are kept). Then writes OUT/table.md and
 OUT/table.json: per target, the PI share of G's gradient (the median over a run's logged
 iterations of γ·L_P(G(x_s))'s share of the gradient norms G receives; mean ± std over
 seeds), spigan's mIoU per seed and mean, and spigan - no_pi per seed and mean.
@@ -69,12 +70,17 @@ def main() -> None:
     from spigan.hardware import usable_cpus
 
     common = ["data.sim_seed=100", f"train.threads={max(1, usable_cpus() // args.jobs)}", *args.overrides]
+    settings = {}
+    for name in args.targets:
+        target, _, far = name.partition("-")
+        if target not in TARGETS or far not in ("", "skip"):
+            raise SystemExit(f"--targets: {name!r} is not a depth target ({', '.join(TARGETS)}), optionally with -skip")
+        settings[name] = [f"loss.depth_target={target}", f"loss.depth_far={far or 'clamp'}"]
     plan = []  # seed by seed, no_pi first (every comparison needs it); the short source_only runs last
     for seed in range(args.seeds):
         plan.append((common + ["train.method=no_pi", f"train.seed={seed}"], out / f"no_pi-s{seed}"))
-        for target in args.targets:
-            plan.append((common + ["train.method=spigan", f"loss.depth_target={target}", f"train.seed={seed}"],
-                         out / f"spigan-{target}-s{seed}"))
+        for name, setting in settings.items():
+            plan.append((common + ["train.method=spigan", *setting, f"train.seed={seed}"], out / f"spigan-{name}-s{seed}"))
     plan += [(common + ["train.method=source_only", f"train.seed={s}"], out / f"source_only-s{s}")
              for s in range(args.seeds)]
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +92,7 @@ def main() -> None:
     no_pi = [100 * miou(out / f"no_pi-s{s}") for s in seeds]
     source = [100 * miou(out / f"source_only-s{s}") for s in seeds]
     rows, table = [], {"no_pi": no_pi, "source_only": source, "targets": {}}
-    for target in args.targets:
+    for target in settings:
         runs = [out / f"spigan-{target}-s{s}" for s in seeds]
         shares = [100 * median_share(r) for r in runs]
         spigan = [100 * miou(r) for r in runs]

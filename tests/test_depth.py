@@ -59,3 +59,35 @@ def test_the_option_is_validated():
     assert load_config(None, ["loss.depth_target=inverse"]).loss.depth_target == "inverse"
     with pytest.raises(SpiganError, match="loss.depth_target: 'feet' is not one of log, metres, inverse"):
         load_config(None, ["loss.depth_target=feet"])
+
+
+@pytest.mark.parametrize("target", DEPTH_TARGETS)
+def test_far_depth_is_clamped_or_skipped(target):
+    # The simulator's sky: 655.35 m stored as float32 (655.34998), and a farther value.
+    z = torch.tensor([3.0, 655.35, 900.0, 654.0], dtype=torch.float32)
+    clamped, skipped = encode_depth(z, 655.35, target, "clamp"), encode_depth(z, 655.35, target, "skip")
+    assert (clamped >= 0).all()
+    assert torch.equal(skipped[[0, 3]], clamped[[0, 3]])  # nearer than max_depth: unchanged
+    assert (skipped[1:3] == INVALID).all()
+    # With a shorter range, everything beyond it is skipped too.
+    assert (encode_depth(z, 80.0, target, "skip") >= 0).tolist() == [True, False, False, False]
+    with pytest.raises(ValueError, match="unknown depth_far"):
+        encode_depth(z, 655.35, target, "drop")
+
+
+def test_skipping_the_sky_removes_it_from_the_l1():
+    z = torch.tensor([2.0, 655.35])
+    prediction = torch.tensor([3.0, 10.0])  # P off by 1 m on the street, by 645 m on the sky
+    assert losses.l1_depth(prediction, encode_depth(z, 655.35, "metres", "clamp")).item() == pytest.approx(323.175,
+                                                                                                          rel=1e-5)
+    assert losses.l1_depth(prediction, encode_depth(z, 655.35, "metres", "skip")).item() == pytest.approx(1.0)
+
+
+def test_depth_far_option_is_validated():
+    from spigan.config import load_config
+    from spigan.errors import SpiganError
+
+    assert load_config(None, []).loss.depth_far == "clamp"
+    assert load_config(None, ["loss.depth_far=skip"]).loss.depth_far == "skip"
+    with pytest.raises(SpiganError, match="loss.depth_far: 'drop' is not one of clamp, skip"):
+        load_config(None, ["loss.depth_far=drop"])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spigan.config import LossConfig
-from spigan.depth import DEPTH_TARGETS
+from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
 from spigan.objective import (
     Networks,
@@ -90,15 +90,18 @@ def test_supervised_step_changes_only_t():
     assert changed(nets, before) == {"task"}
 
 
+@pytest.mark.parametrize("depth_far", DEPTH_FAR)
 @pytest.mark.parametrize("depth_target", DEPTH_TARGETS)
-def test_gradient_diagnostic_matches_a_hand_computation(depth_target):
+def test_gradient_diagnostic_matches_a_hand_computation(depth_target, depth_far):
     """The norm each weighted term sends into G's parameters, against autograd on each term
-    built by hand, under each depth target; and measuring it leaves the update unchanged."""
+    built by hand, under each depth target, the sky clamped or skipped; and measuring it
+    leaves the update unchanged."""
     from spigan.depth import depth_prediction, encode_depth
     from spigan.losses import adversarial_loss, cross_entropy, l1_depth, perceptual_loss
 
     x_s, _, y_s, z_s = batch()
-    w = LossConfig(depth_target=depth_target)
+    z_s[..., :8, :] = 655.35  # a band of sky
+    w = LossConfig(depth_target=depth_target, depth_far=depth_far)
     nets = tiny_networks()
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     for net in (D, T, P, phi):
@@ -108,7 +111,7 @@ def test_gradient_diagnostic_matches_a_hand_computation(depth_target):
     by_hand = {"adversarial": w.adversarial * adversarial_loss(D(x_f)),
                "task": w.task * cross_entropy(T(x_f), y_s),
                "privileged": w.privileged * l1_depth(depth_prediction(P(x_f), w.max_depth, w.depth_target),
-                                                     encode_depth(z_s, w.max_depth, w.depth_target)),
+                                                     encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far)),
                "perceptual": w.perceptual * perceptual_loss(phi(x_s), phi(x_f))}
     expected = {}
     for name, term in by_hand.items():

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from spigan.atomic import write_text_atomically
-from spigan.depth import DEPTH_TARGETS
+from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
 from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
@@ -54,6 +54,9 @@ class LossConfig:
     # target under which γ·L_P carries a measurable share of G's gradient, docs/RESULTS.md)
     # | log (log z / log max, in [0, 1]; before issue 14) | inverse (1/z).
     depth_target: str = "metres"
+    # Depth at max_depth or beyond (the sky): clamp (kept as max_depth: the default, as before
+    # the option) | skip (left out of L_P like pixels without depth; spigan.depth).
+    depth_far: str = "clamp"
 
 
 @dataclass
@@ -219,6 +222,8 @@ class Config:
                               f"got {self.model.fcn_input_padding}")
         if self.loss.depth_target not in DEPTH_TARGETS:
             raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
+        if self.loss.depth_far not in DEPTH_FAR:
+            raise SpiganError(f"loss.depth_far: {self.loss.depth_far!r} is not one of {', '.join(DEPTH_FAR)}")
         if self.data.eval_size not in EVAL_SIZES:
             raise SpiganError(f"data.eval_size: {self.data.eval_size!r} is not one of {', '.join(EVAL_SIZES)}")
         for key in ("sim_camera", "sim_randomization"):

@@ -13,6 +13,14 @@ depends on this choice (`loss.depth_target`, docs/RESULTS.md measures each):
   (0, 1]; near surfaces dominate, the sky is nearly 0. P regresses it directly.
 Pixels without a valid depth (not finite, or <= 0) become INVALID, which
 `losses.l1_depth` skips.
+
+Depth at `max_depth` or beyond (the simulator's sky sits at 655.35 m, as SYNTHIA's far
+values do) is, by `loss.depth_far` (DEPTH_FAR):
+- `clamp`: kept as `max_depth` (the default; what this code did before the option).
+- `skip`: made INVALID like pixels without depth, so that L_P measures the street's
+  geometry. In metres the sky's errors are hundreds of metres where the street's are a few,
+  so under `clamp` L_P is mostly "is this pixel sky?", and G can lower it by washing skies
+  out (docs/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -24,11 +32,18 @@ import torch
 
 INVALID = -1.0  # the encoded value of a pixel without depth
 DEPTH_TARGETS = ("log", "metres", "inverse")
+DEPTH_FAR = ("clamp", "skip")
 
 
-def encode_depth(depth: torch.Tensor, max_depth: float, target: str = "log") -> torch.Tensor:
-    """Depth in metres -> the privileged target (invalid pixels -> INVALID)."""
+def encode_depth(depth: torch.Tensor, max_depth: float, target: str = "log", far: str = "clamp") -> torch.Tensor:
+    """Depth in metres -> the privileged target (invalid pixels, and with far="skip" those
+    at max_depth or beyond, -> INVALID)."""
     valid = torch.isfinite(depth) & (depth > 0)
+    if far == "skip":
+        # A margin below max_depth: the sky's 655.35 m, stored in float32, reads 655.34998.
+        valid &= depth < max_depth * (1 - 1e-6)
+    elif far != "clamp":
+        raise ValueError(f"unknown depth_far {far!r}: expected one of {DEPTH_FAR}")
     z = depth.nan_to_num(1.0).clamp(1.0, max_depth)
     if target == "log":
         encoded = torch.log(z) / math.log(max_depth)

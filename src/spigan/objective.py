@@ -87,7 +87,7 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
     `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant) and the
-    depth target of Eq. 5 (w.depth_target, w.max_depth; spigan.depth).
+    depth target of Eq. 5 (w.depth_target, w.max_depth, w.depth_far; spigan.depth).
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
     Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
     then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as
@@ -102,7 +102,7 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     if P is not None:
         P.requires_grad_(update)
     zero = x_s.new_zeros(())
-    z_target = encode_depth(z_s, w.max_depth, w.depth_target)
+    z_target = encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far)
     b = len(x_s)
 
     x_f = G(x_s)  # adapted images, shared by every term below

@@ -40,7 +40,7 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
 
     for k, batch in enumerate(batches):
         x_s, y_s, z_s = batch["image"], batch["labels"], batch["depth"]
-        z = encode_depth(z_s, w.max_depth, w.depth_target)
+        z = encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far)
         adv = adversarial_loss(D(G(x_s)))
         task = cross_entropy(T(x_s), y_s) + cross_entropy(T(G(x_s)), y_s)
         priv = torch.zeros(())
