@@ -2,7 +2,10 @@
 casting, shading, shadows and, for `photo`, camera effects; no disk I/O). The `sim` renderer
 runs at the knobs given (default: the defaults of `data.sim_*`).
 
-    python benchmarks/render_speed.py [--size 128x256] [--frames 200] [--camera 1] [--randomization 0]
+    python benchmarks/render_speed.py [--size 128x256] [--frames 200] [--camera 1] [--randomization 0] [--stages]
+
+`--stages` also prints where a `sim` frame's time goes (cProfile's cumulative time per frame
+of the pipeline's stages; the profiler adds its own overhead, so read shares, not totals).
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ def main() -> None:
     parser.add_argument("--randomization", type=float, help="sim domain randomisation strength")
     parser.add_argument("--degenerate", action="store_true", help="keep degenerate sim frames")
     parser.add_argument("--domains", default="sim,photo")
+    parser.add_argument("--stages", action="store_true", help="profile the sim pipeline's stages")
     args = parser.parse_args()
     h, w = (int(v) for v in args.size.split("x"))
 
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     import cv2
 
     cv2.setNumThreads(1)
@@ -50,6 +54,40 @@ def main() -> None:
         times.sort()
         print(f"{domain:6s} {args.frames / total:6.1f} frames/s  (mean {1000 * total / args.frames:5.1f} ms, "
               f"median {1000 * times[len(times) // 2]:5.1f} ms, p95 {1000 * times[int(0.95 * len(times))]:5.1f} ms)")
+    if args.stages:
+        print_stages(h, w, args.frames, knobs)
+
+
+# The `sim` pipeline, in order: (module file, function) -> what it does.
+STAGES = {
+    ("scene.py", "generate_scene"): "scene generation",
+    ("hits.py", "trace"): "geometric pass (camera rays, hits)",
+    ("geometry.py", "cast_primary"): "  of which primary ray casting",
+    ("geometry.py", "surface_frames"): "  of which hit frames and normals",
+    ("materials.py", "sim_surfaces"): "materials (textures)",
+    ("render.py", "_light"): "lighting",
+    ("geometry.py", "cast_shadows"): "  of which cast and contact shadows",
+    ("render.py", "shade_sim"): "all shading (materials, lighting, sky, blur, exposure)",
+    ("__init__.py", "render_frame"): "the whole frame",
+}
+
+
+def print_stages(h: int, w: int, frames: int, knobs) -> None:
+    import cProfile
+    import pstats
+
+    from spigan.sim import render_frame
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(frames):
+        render_frame(99, i, h, w, "sim", knobs)
+    profile.disable()
+    cumulative = {(os.path.basename(f), name): row[3] for (f, _, name), row in pstats.Stats(profile).stats.items()}
+    whole = cumulative[("__init__.py", "render_frame")]
+    print(f"\nsim stages under cProfile, per frame ({frames} frames):")
+    for key, what in STAGES.items():
+        print(f"  {1000 * cumulative.get(key, 0.0) / frames:6.1f} ms {100 * cumulative.get(key, 0.0) / whole:5.1f}%  {what}")
 
 
 if __name__ == "__main__":

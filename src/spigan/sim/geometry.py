@@ -449,25 +449,3 @@ def cast_shadows(points: np.ndarray, to_light: np.ndarray, casters: list[Primiti
             blocked[cand[np.isfinite(t)]] = True
     shadowed[order] = blocked
     return shadowed
-    a, b = light_basis(to_light)
-    pa, pb = points @ a, points @ b
-    order = np.argsort(pa, kind="stable")
-    pa_sorted = pa[order]
-    corners = corners_of(casters)  # (m, 8, 3)
-    ca, cb = corners @ a, corners @ b
-    # Along the light: a caster can only block points that lie below its highest corner.
-    reach = (corners @ to_light).max(axis=1)
-    pl = points @ to_light
-    # Casters whose light-space box misses every point are dropped at once, not one by one.
-    a_lo, a_hi, b_lo, b_hi = ca.min(axis=1), ca.max(axis=1), cb.min(axis=1), cb.max(axis=1)
-    los, his = np.searchsorted(pa_sorted, a_lo), np.searchsorted(pa_sorted, a_hi)
-    active = (his > los) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
-    for k in np.flatnonzero(active):
-        caster, lo, hi = casters[k], los[k], his[k]
-        cand = order[lo:hi]
-        cand = cand[(pb[cand] >= b_lo[k]) & (pb[cand] <= b_hi[k]) & (pl[cand] < reach[k]) & ~shadowed[cand]]
-        if cand.size:
-            p = points[cand]
-            t = caster.intersect((p[:, 0], p[:, 1], p[:, 2]), tuple(to_light))
-            shadowed[cand[np.isfinite(t)]] = True
-    return shadowed
