@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from spigan.cpus import usable_cpus
 from spigan.errors import SpiganError
 
 if TYPE_CHECKING:
@@ -208,22 +209,6 @@ def check_training_memory(cfg: "Config") -> None:
     needed = cfg.train.batch_size * h * w * TRAIN_BYTES_PER_PIXEL_AT_WIDTH_16 * max(1.0, widest / 16)
     check_memory(needed, f"training images of {h}x{w} (data.crop, or data.size without crops) in batches of "
                          f"{cfg.train.batch_size}")
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota
-    (a container limited to 2 CPUs on a 64-core host sees 64 in os.cpu_count())."""
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            count = min(count, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, count)
 
 
 def _busy_and_own_seconds() -> tuple[float, float] | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from spigan.atomic import write_atomically
+from spigan.cpus import usable_cpus
 from spigan.sim import render_frame
 from spigan.sim.geometry import Camera
 from spigan.sim.knobs import SimKnobs
@@ -89,7 +90,7 @@ class SimFrames:
         from tqdm import tqdm
 
         missing = [i for i in range(self.length) if self.folder is None or not (self.folder / f"{i:06d}.npz").exists()]
-        workers = min(workers or _usable_cpus(), max(1, len(missing) // 8))
+        workers = min(workers or usable_cpus(), max(1, len(missing) // 8))
         bar = tqdm(total=self.length, initial=self.length - len(missing), desc=f"render {self.domain}/{self.split}",
                    disable=not progress, leave=False)
         if self.folder is None or workers <= 1:
@@ -108,13 +109,6 @@ class SimFrames:
                 for done in as_completed([pool.submit(_render_chunk, *args, chunk) for chunk in chunks]):
                     bar.update(done.result())
         bar.close()
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _render_chunk(domain: str, split: str, length: int, height: int, width: int, seed: int, cache_dir: str,
