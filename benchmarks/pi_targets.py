@@ -1,15 +1,17 @@
 """Issue 14's study: which depth target makes the privileged information count?
 
-    python benchmarks/pi_targets.py --out runs/pi-targets [--seeds 3] [--jobs 2] [--targets metres metres-skip ...] [key=value ...]
+    python benchmarks/pi_targets.py --out runs/pi-targets [--seeds 3] [--jobs 2]
+        [--targets metres metres-skip ...] [key=value ...]
 
 On the simulator's tuning world (configs/demo.yaml with data.sim_seed=100: its own scenes,
-never the scored world's, never CamVid), trains `source_only`, `no_pi` and, for each depth
-setting in `--targets` (a loss.depth_target: log, metres, inverse; with "-skip", such as
-"metres-skip", loss.depth_far=skip leaves the sky out of L_P; alone, the far depth is
-clamped), `spigan`, over `--seeds` seeds, `--jobs` runs at a time (resumable: finished runs are kept). Then writes OUT/table.md and
-OUT/table.json: per target, the PI share of G's gradient (the median over a run's logged
-iterations of γ·L_P(G(x_s))'s share of the gradient norms G receives; mean ± std over
-seeds), spigan's mIoU per seed and mean, and spigan - no_pi per seed and mean.
+never the scored world's, never CamVid), trains `source_only`, `no_pi` and, for each
+setting in `--targets`, `spigan`, over `--seeds` seeds, `--jobs` runs at a time
+(resumable: finished runs are kept). A setting is a loss.depth_target (log, metres,
+inverse), the far depth clamped; with "-skip" ("metres-skip"), loss.depth_far=skip leaves
+the sky out of L_P. Then writes OUT/table.md and OUT/table.json: per setting, the PI share
+of G's gradient (the median over a run's logged iterations of γ·L_P(G(x_s))'s share of the
+gradient norms G receives; mean ± std over seeds), spigan's mIoU per seed and mean, and
+spigan - no_pi per seed and mean.
 γ = 0.1 and every other weight stay the paper's.
 """
 
