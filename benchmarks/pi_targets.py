@@ -76,7 +76,9 @@ def main() -> None:
     for name in args.targets:
         target, _, far = name.partition("-")
         if target not in TARGETS or far not in ("", "skip"):
-            raise SystemExit(f"--targets: {name!r} is not a depth target ({', '.join(TARGETS)}), optionally with -skip")
+            hint = " (key=value overrides go before --targets)" if "=" in name else ""
+            raise SystemExit(f"--targets: {name!r} is not a depth target ({', '.join(TARGETS)}), "
+                             f"optionally with -skip{hint}")
         settings[name] = [f"loss.depth_target={target}", f"loss.depth_far={far or 'clamp'}"]
     plan = []  # seed by seed, no_pi first (every comparison needs it); the short source_only runs last
     for seed in range(args.seeds):
