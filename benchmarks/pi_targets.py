@@ -1,14 +1,15 @@
 """Issue 14's study: which depth target makes the privileged information count?
 
     python benchmarks/pi_targets.py --out runs/pi-targets [--seeds 3] [--jobs 2]
-        [--targets metres metres-skip ...] [key=value ...]
+        [key=value ...] [--targets metres metres-skip metres-psource ...]
 
 On the simulator's tuning world (configs/demo.yaml with data.sim_seed=100: its own scenes,
 never the scored world's, never CamVid), trains `source_only`, `no_pi` and, for each
 setting in `--targets`, `spigan`, over `--seeds` seeds, `--jobs` runs at a time
 (resumable: finished runs are kept). A setting is a loss.depth_target (log, metres,
-inverse), the far depth clamped; with "-skip" ("metres-skip"), loss.depth_far=skip leaves
-the sky out of L_P. Then writes OUT/table.md and OUT/table.json: per setting, the PI share
+inverse), the far depth clamped and P trained on x_s and G(x_s) as in the paper; with
+"-skip" ("metres-skip"), loss.depth_far=skip leaves the sky out of L_P; with "-psource"
+("metres-psource"), loss.p_trained_on=source trains P on x_s only. Then writes OUT/table.md and OUT/table.json: per setting, the PI share
 of G's gradient (the median over a run's logged iterations of γ·L_P(G(x_s))'s share of the
 gradient norms G receives; mean ± std over seeds), spigan's mIoU per seed and mean, and
 spigan - no_pi per seed and mean.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 TARGETS = ("log", "metres", "inverse")
+MODIFIERS = {"skip": "loss.depth_far=skip", "psource": "loss.p_trained_on=source"}
 
 
 def run(args: list[str], out: Path) -> None:
@@ -74,12 +76,13 @@ def main() -> None:
     common = ["data.sim_seed=100", f"train.threads={max(1, usable_cpus() // args.jobs)}", *args.overrides]
     settings = {}
     for name in args.targets:
-        target, _, far = name.partition("-")
-        if target not in TARGETS or far not in ("", "skip"):
+        target, *modifiers = name.split("-")
+        if target not in TARGETS or not set(modifiers) <= set(MODIFIERS):
             hint = " (key=value overrides go before --targets)" if "=" in name else ""
             raise SystemExit(f"--targets: {name!r} is not a depth target ({', '.join(TARGETS)}), "
-                             f"optionally with -skip{hint}")
-        settings[name] = [f"loss.depth_target={target}", f"loss.depth_far={far or 'clamp'}"]
+                             f"optionally with -skip and/or -psource{hint}")
+        settings[name] = [f"loss.depth_target={target}", "loss.depth_far=clamp", "loss.p_trained_on=both",
+                          *(MODIFIERS[m] for m in modifiers)]  # a modifier overrides its default
     plan = []  # seed by seed, no_pi first (every comparison needs it); the short source_only runs last
     for seed in range(args.seeds):
         plan.append((common + ["train.method=no_pi", f"train.seed={seed}"], out / f"no_pi-s{seed}"))

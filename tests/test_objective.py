@@ -16,12 +16,12 @@ from spigan.objective import (
 )
 
 
-def tiny_networks() -> Networks:
+def tiny_networks(dropout: float = 0.5) -> Networks:
     torch.manual_seed(0)
-    nets = Networks(task=FCN8s(4, width=8, fc_dim=16, input_padding=1),
+    nets = Networks(task=FCN8s(4, width=8, fc_dim=16, input_padding=1, dropout=dropout),
                     generator=ResnetGenerator(width=4, blocks=1),
                     discriminator=PatchDiscriminator(width=4, layers=2),
-                    privileged=FCN8s(1, width=8, fc_dim=16, input_padding=1),
+                    privileged=FCN8s(1, width=8, fc_dim=16, input_padding=1, dropout=dropout),
                     perceptual=PerceptualVGG19(width=8))
     for fcn in (nets.task, nets.privileged):  # zero-initialised scores would hide gradients to G
         for m in (fcn.score_fr, fcn.score_pool3, fcn.score_pool4):
@@ -80,6 +80,40 @@ def test_task_and_privileged_losses_reach_the_generator(weights):
     x_s, _, y_s, z_s = batch()
     adaptation_step(nets, optimizers(nets), weights, x_s, y_s, z_s, False)
     assert changed(nets, before) == {"generator"}
+
+
+def test_p_trained_on_source_keeps_the_adapted_term_out_of_p():
+    """With loss.p_trained_on=source, P's gradient is that of γ·L_P(x_s) alone, while G's
+    is the same as under the paper's `both` (L_P(G(x_s)) still reaches G)."""
+    from spigan.depth import depth_prediction, encode_depth
+    from spigan.losses import l1_depth
+
+    x_s, _, y_s, z_s = batch()
+    grads = {}
+    for mode in ("both", "source"):
+        nets = tiny_networks(dropout=0.0)  # no dropout: P's passes differ in batching between modes
+        adaptation_step(nets, optimizers(nets), LossConfig(p_trained_on=mode), x_s, y_s, z_s, True)
+        grads[mode] = {name: [p.grad.clone() for p in getattr(nets, name).parameters()]
+                       for name in ("generator", "privileged")}
+    w, P = LossConfig(), tiny_networks(dropout=0.0).privileged
+    source_only = w.privileged * l1_depth(depth_prediction(P(x_s), w.max_depth, w.depth_target),
+                                          encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far))
+    expected = torch.autograd.grad(source_only, list(P.parameters()))
+    for a, b in zip(grads["source"]["privileged"], expected):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+    assert any(not torch.allclose(a, b) for a, b in zip(grads["both"]["privileged"], expected))
+    for a, b in zip(grads["source"]["generator"], grads["both"]["generator"]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_p_trained_on_is_validated():
+    from spigan.config import load_config
+    from spigan.errors import SpiganError
+
+    assert load_config(None, []).loss.p_trained_on == "both"
+    assert load_config(None, ["loss.p_trained_on=source"]).loss.p_trained_on == "source"
+    with pytest.raises(SpiganError, match="loss.p_trained_on: 'target' is not one of both, source"):
+        load_config(None, ["loss.p_trained_on=target"])
 
 
 def test_supervised_step_changes_only_t():

@@ -1,6 +1,7 @@
 """The optimised SPIGAN iteration equals the plain one: same losses, same parameters."""
 
 
+import pytest
 import torch
 
 from spigan.config import LossConfig
@@ -25,13 +26,14 @@ def adams(nets):
     return {k: torch.optim.Adam(v.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, v in nets.trainable().items()}
 
 
-def test_optimised_iteration_equals_the_plain_one(cancelled_biases):
+@pytest.mark.parametrize("p_trained_on", ["both", "source"])
+def test_optimised_iteration_equals_the_plain_one(cancelled_biases, p_trained_on):
     g = torch.Generator().manual_seed(3)
     batches = [{"image": torch.rand(2, 3, 32, 32, generator=g) * 2 - 1,
                 "labels": torch.randint(0, 4, (2, 32, 32), generator=g),
                 "depth": torch.rand(2, 1, 32, 32, generator=g) * 80 + 1} for _ in range(3)]
     x_r = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
-    w = LossConfig()
+    w = LossConfig(p_trained_on=p_trained_on)
     plain, fast = networks(), networks()
     plain_opt, fast_opt = adams(plain), adams(fast)
     for _ in range(2):

@@ -14,6 +14,8 @@ import yaml
 from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
+
+P_TRAINED_ON = ("both", "source")  # loss.p_trained_on
 from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
 
@@ -57,6 +59,10 @@ class LossConfig:
     # Depth at max_depth or beyond (the sky): clamp (kept as max_depth: the default, as before
     # the option) | skip (left out of L_P like pixels without depth; spigan.depth).
     depth_far: str = "clamp"
+    # What P learns from: both (x_s and G(x_s), Eq. 5 as the paper trains it: the default) |
+    # source (x_s only; L_P(G(x_s)) still reaches G but not P, so G cannot teach P a code of
+    # its own for depth, an option beyond the paper: docs/RESULTS.md).
+    p_trained_on: str = "both"
 
 
 @dataclass
@@ -224,6 +230,8 @@ class Config:
             raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
         if self.loss.depth_far not in DEPTH_FAR:
             raise SpiganError(f"loss.depth_far: {self.loss.depth_far!r} is not one of {', '.join(DEPTH_FAR)}")
+        if self.loss.p_trained_on not in P_TRAINED_ON:
+            raise SpiganError(f"loss.p_trained_on: {self.loss.p_trained_on!r} is not one of {', '.join(P_TRAINED_ON)}")
         if self.data.eval_size not in EVAL_SIZES:
             raise SpiganError(f"data.eval_size: {self.data.eval_size!r} is not one of {', '.join(EVAL_SIZES)}")
         for key in ("sim_camera", "sim_randomization"):

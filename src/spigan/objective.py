@@ -87,7 +87,8 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
     `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant) and the
-    depth target of Eq. 5 (w.depth_target, w.max_depth, w.depth_far; spigan.depth).
+    depth target of Eq. 5 (w.depth_target, w.max_depth, w.depth_far; spigan.depth) and what P
+    learns from (w.p_trained_on: both as in the paper, or source, x_s only).
     x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
     Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
     then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as
@@ -114,12 +115,15 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
         task_source, task_adapted = zero, cross_entropy(T(x_f), y_s)
     priv_source = priv_adapted = zero
     if P is not None:
-        depth_of = lambda x: depth_prediction(P(x), w.max_depth, w.depth_target)  # noqa: E731
-    if P is not None and update:
-        depth_s, depth_f = depth_of(torch.cat([x_s, x_f])).split([b, b])
+        depth_of = lambda net, x: depth_prediction(net(x), w.max_depth, w.depth_target)  # noqa: E731
+    if P is not None and update and w.p_trained_on == "both":
+        depth_s, depth_f = depth_of(P, torch.cat([x_s, x_f])).split([b, b])
         priv_source, priv_adapted = l1_depth(depth_s, z_target), l1_depth(depth_f, z_target)
-    elif P is not None:
-        priv_adapted = l1_depth(depth_of(x_f), z_target)
+    elif P is not None and update:  # p_trained_on "source": L_P(G(x_s)) reaches G, not P
+        priv_source = l1_depth(depth_of(P, x_s), z_target)
+        priv_adapted = l1_depth(depth_of(_with_fixed_weights(P), x_f), z_target)
+    elif P is not None:  # P does not move in this step
+        priv_adapted = l1_depth(depth_of(P, x_f), z_target)
     if phi is not None:
         with torch.no_grad():  # φ(x_s) is a constant target
             target_features = phi(x_s)
@@ -148,6 +152,15 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
             terms["privileged_source"] = priv_source
     terms.update({f"generator_gradient/{name}": norm for name, norm in norms.items()})
     return {k: v.detach() for k, v in terms.items()}
+
+
+def _with_fixed_weights(net: nn.Module):
+    """`net` as a function whose weights are constants: its input still gets gradients, its
+    weights none. Calls the plain module under a DDP wrapper (no reducer hooks for a pass
+    that trains nothing)."""
+    module = getattr(net, "module", net)
+    weights = {name: p.detach() for name, p in module.named_parameters()}
+    return lambda x: torch.func.functional_call(module, weights, (x,))
 
 
 def generator_gradient_norms(G: nn.Module, weighted: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

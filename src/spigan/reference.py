@@ -45,8 +45,11 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
         task = cross_entropy(T(x_s), y_s) + cross_entropy(T(G(x_s)), y_s)
         priv = torch.zeros(())
         if P is not None:
-            depth = lambda x: depth_prediction(P(x), w.max_depth, w.depth_target)  # noqa: E731
-            priv = l1_depth(depth(x_s), z) + l1_depth(depth(G(x_s)), z)
+            depth = lambda net, x: depth_prediction(net(x), w.max_depth, w.depth_target)  # noqa: E731
+            # p_trained_on "source": P's weights are constants in the G(x_s) term.
+            P_f = P if w.p_trained_on == "both" else (
+                lambda x: torch.func.functional_call(P, {n: p.detach() for n, p in P.named_parameters()}, (x,)))
+            priv = l1_depth(depth(P, x_s), z) + l1_depth(depth(P_f, G(x_s)), z)
         perc = perceptual_loss(phi(x_s), phi(G(x_s))) if phi is not None else torch.zeros(())
         total = w.adversarial * adv + w.task * task + w.privileged * priv + w.perceptual * perc
         for opt in optimizers.values():
