@@ -20,29 +20,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
+
+from spigan.ablate import prepare_data, train_or_resume
+from spigan.config import load_config, to_dict
+from spigan.errors import SpiganError
+from spigan.hardware import usable_cpus
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 TARGETS = ("log", "metres", "inverse")
 MODIFIERS = {"skip": "loss.depth_far=skip", "psource": "loss.p_trained_on=source"}
 
 
-def run(args: list[str], out: Path) -> None:
-    if (out / "results.json").exists():
+def train_all(plan: list[tuple[list[str], Path]], jobs: int) -> None:
+    """Trains (or resumes) every run of `plan` not finished yet, `jobs` at a time, as
+    `spigan ablate` does (each run in its own process)."""
+    todo = [(load_config(CONFIG, args), out) for args, out in plan if not (out / "results.json").exists()]
+    if not todo:
         return
-    if (out / "checkpoints" / "last.pt").exists():
-        cmd = [sys.executable, "-m", "spigan.cli", "train", "--resume", str(out), "--quiet"]
-    else:
-        cmd = [sys.executable, "-m", "spigan.cli", "train", str(CONFIG), *args, "--out", str(out), "--quiet"]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
-    if done.returncode != 0:
-        raise SystemExit(f"{out}: failed\n{done.stderr[-2000:]}")
-    print(f"finished {out.name}", flush=True)
+    prepare_data(todo[0][0], progress=False)  # every setting renders the same frames: once, before the runs
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(train_or_resume, to_dict(cfg), str(out), False): out for cfg, out in todo}
+        for future in as_completed(futures):
+            print(f"{futures[future].name}: {future.result()}", flush=True)
 
 
 def median_share(run_dir: Path, term: str = "privileged") -> float:
@@ -71,8 +74,6 @@ def main() -> None:
     parser.add_argument("--targets", nargs="+", default=list(TARGETS))
     args = parser.parse_args()
     out = Path(args.out)
-    from spigan.hardware import usable_cpus
-
     common = ["data.sim_seed=100", f"train.threads={max(1, usable_cpus() // args.jobs)}", *args.overrides]
     settings = {}
     for name in args.targets:
@@ -91,9 +92,10 @@ def main() -> None:
     plan += [(common + ["train.method=source_only", f"train.seed={s}"], out / f"source_only-s{s}")
              for s in range(args.seeds)]
     out.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(args.jobs) as pool:  # threads only wait on the training processes
-        for future in [pool.submit(run, a, o) for a, o in plan]:
-            future.result()
+    try:
+        train_all(plan, args.jobs)
+    except SpiganError as e:  # a bad key=value: one line, as the spigan command says it
+        raise SystemExit(f"pi_targets: {e}") from None
 
     seeds = range(args.seeds)
     no_pi = [100 * miou(out / f"no_pi-s{s}") for s in seeds]

@@ -74,7 +74,7 @@ def _comparable(cfg: Config) -> dict:
     return d
 
 
-def _train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
+def train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
     """One run, trained or continued from its last checkpoint (also in a worker process)."""
     run_dir = Path(run_dir)
     if (run_dir / "checkpoints" / "last.pt").exists():
@@ -84,7 +84,7 @@ def _train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
     return "trained"
 
 
-def _prepare_data(cfg: Config, progress: bool) -> None:
+def prepare_data(cfg: Config, progress: bool) -> None:
     """Renders the simulator frames every run shares once, before parallel runs start."""
     roles = [("source", "train"), ("source", "val"), ("target", "train"), ("target", "val")]
     for role, split in roles:
@@ -132,16 +132,16 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
             resuming = (run_dir / "checkpoints" / "last.pt").exists()
             print(f"[{k}/{len(todo)}] {variant_of(cfg).method}, seed {cfg.train.seed}: "
                   f"{'resuming from its last checkpoint' if resuming else 'training'}", flush=True)
-            _train_or_resume(to_dict(cfg), str(run_dir), progress)
+            train_or_resume(to_dict(cfg), str(run_dir), progress)
             if oracle:
                 add_oracle(run_dir)
     elif todo:
-        _prepare_data(base, progress)
+        prepare_data(base, progress)
         todo.sort(key=lambda job: -COST[variant_of(job[0]).method])
         print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
         try:
-            futures = {pool.submit(_train_or_resume, to_dict(cfg), str(run_dir), False): (cfg, run_dir)
+            futures = {pool.submit(train_or_resume, to_dict(cfg), str(run_dir), False): (cfg, run_dir)
                        for cfg, run_dir in todo}
             for k, future in enumerate(as_completed(futures), 1):
                 cfg, run_dir = futures[future]
