@@ -9,10 +9,11 @@ setting in `--targets`, `spigan`, over `--seeds` seeds, `--jobs` runs at a time
 (resumable: finished runs are kept). A setting is a loss.depth_target (log, metres,
 inverse), the far depth clamped and P trained on x_s and G(x_s) as in the paper; with
 "-skip" ("metres-skip"), loss.depth_far=skip leaves the sky out of L_P; with "-psource"
-("metres-psource"), loss.p_trained_on=source trains P on x_s only. Then writes OUT/table.md and OUT/table.json: per setting, the PI share
-of G's gradient (the median over a run's logged iterations of γ·L_P(G(x_s))'s share of the
-gradient norms G receives; mean ± std over seeds), spigan's mIoU per seed and mean, and
-spigan - no_pi per seed and mean.
+("metres-psource"), loss.p_trained_on=source trains P on x_s only. Then writes
+OUT/table.md and OUT/table.json: per setting, the PI share of G's gradient (the median
+over a run's logged iterations of γ·L_P(G(x_s))'s share of the gradient norms G receives;
+mean ± std over seeds), spigan's mIoU per seed and mean, and spigan - no_pi per seed and
+mean.
 γ = 0.1 and every other weight stay the paper's.
 """
 

@@ -14,10 +14,10 @@ import yaml
 from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
-
-P_TRAINED_ON = ("both", "source")  # loss.p_trained_on
 from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
+
+P_TRAINED_ON = ("both", "source")  # loss.p_trained_on: what P learns from
 
 
 @dataclass
