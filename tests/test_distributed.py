@@ -25,9 +25,11 @@ def run(args, nproc, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_match_one_with_the_same_global_batch(tmp_path, tiny, cancelled_biases):
+# p_trained_on=source: P's pass on G(x_s) bypasses its DDP wrapper (weights fixed there).
+@pytest.mark.parametrize("p_trained_on", ["both", "source"])
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path, tiny, cancelled_biases, p_trained_on):
     (tmp_path / "tiny.yaml").write_text("name: tiny\n")
-    common = tiny(*COMMON)[1]
+    common = tiny(*COMMON, f"loss.p_trained_on={p_trained_on}")[1]
     run(["tiny.yaml", "--out", "ddp", "--quiet"] + common + ["train.batch_size=2"], 2, tmp_path)
     run(["tiny.yaml", "--out", "single", "--quiet"] + common + ["train.batch_size=4"], 1, tmp_path)
     assert json.loads((tmp_path / "ddp" / "results.json").read_text())["world_size"] == 2  # ranks checked identical
