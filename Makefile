@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 # A CPU build of torch; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench clean install
+.PHONY: demo test test-kernels bench clean install
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The numerics-sensitive tests (-m numerics) under every kernel set this CPU can run
+# (PyTorch, oneDNN, MKL and numpy held to SSE4.1, AVX2, AVX512, ...): tests/kernel_sets.py.
+test-kernels: install
+	$(PY) tests/kernel_sets.py
 
 bench: install
 	$(PY) benchmarks/render_speed.py

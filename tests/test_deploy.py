@@ -11,6 +11,9 @@ from spigan.cli import main
 from spigan.data.transforms import network_input
 from spigan.deploy import load_exported
 
+# Compares computations with tolerances: also run under every kernel set (make test-kernels).
+pytestmark = pytest.mark.numerics
+
 
 def images(n: int = 3) -> torch.Tensor:
     rng = np.random.default_rng(0)

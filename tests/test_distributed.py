@@ -12,6 +12,9 @@ import torch
 from spigan.checkpoint import load_checkpoint
 from spigan.models import PatchDiscriminator, ResnetGenerator
 
+# Compares computations with tolerances: also run under every kernel set (make test-kernels).
+pytestmark = pytest.mark.numerics
+
 COMMON = ["train.iterations=3", "train.precision=fp32", "model.fcn_dropout=0", "data.source_frames=8",
           "data.target_frames=8", "train.checkpoint_every=100", "train.threads=1"]
 

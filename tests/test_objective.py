@@ -15,6 +15,9 @@ from spigan.objective import (
     supervised_step,
 )
 
+# Compares computations with tolerances: also run under every kernel set (make test-kernels).
+pytestmark = pytest.mark.numerics
+
 
 def tiny_networks(dropout: float = 0.5) -> Networks:
     torch.manual_seed(0)

@@ -9,6 +9,9 @@ from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGene
 from spigan.objective import Networks, adaptation_step, discriminator_step
 from spigan.reference import plain_iteration
 
+# Compares computations with tolerances: also run under every kernel set (make test-kernels).
+pytestmark = pytest.mark.numerics
+
 
 def networks():
     torch.manual_seed(0)

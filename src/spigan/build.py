@@ -39,13 +39,20 @@ def build_network(cfg: Config, name: str, imagenet: bool = True) -> nn.Module:
     raise ValueError(f"unknown network {name!r}")
 
 
-def build_networks(cfg: Config, device: torch.device) -> Networks:
+def build_networks(cfg: Config, device: torch.device, dtype: torch.dtype = torch.float32) -> Networks:
     """The networks of the config's variant: `source_only`/`target_only` T alone; `no_pi`
-    no P; `base` neither P nor φ."""
+    no P; `base` neither P nor φ. `dtype`: of their weights (float64 for train.precision=fp64)."""
     variant = variant_of(cfg)
-    nets = Networks(**{name: build_network(cfg, name) for name in variant.networks})
+    # Built in `dtype` from the start, so float64 weights are drawn in float64: float32
+    # draws differ in their last bits between CPUs (normal_ has an AVX2 kernel of its own).
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        nets = Networks(**{name: build_network(cfg, name) for name in variant.networks})
+    finally:
+        torch.set_default_dtype(previous)
     for net in nets.present().values():
-        net.to(device)
+        net.to(device, dtype)
         if cfg.train.channels_last:  # same mathematics; faster convolutions on CPU (docs/PERFORMANCE.md)
             net.to(memory_format=torch.channels_last)
     return nets

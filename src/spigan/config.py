@@ -202,8 +202,8 @@ class Config:
                 raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
             if name != "sim" and not getattr(self.data, f"{role}_root"):
                 raise SpiganError(f"data.{role}_root: required for the {name} dataset")
-        if self.train.precision not in ("auto", "fp32", "bf16", "fp16"):
-            raise SpiganError(f"train.precision: {self.train.precision!r} is not auto, fp32, bf16 or fp16")
+        if self.train.precision not in ("auto", "fp32", "bf16", "fp16", "fp64"):
+            raise SpiganError(f"train.precision: {self.train.precision!r} is not auto, fp32, bf16, fp16 or fp64")
         if self.train.threads < 0:
             raise SpiganError(f"train.threads: must be 0 (adapt to the machine's load) or a thread count, "
                               f"got {self.train.threads}")

@@ -30,7 +30,7 @@ from spigan.errors import SpiganError
 if TYPE_CHECKING:
     from spigan.config import Config
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "fp64")
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,18 @@ class Precision:
     """The precision a run uses, and why (written to the log and to results.json)."""
 
     requested: str
-    used: str  # fp32 | bf16 | fp16
+    used: str  # fp32 | bf16 | fp16 | fp64
     reason: str
     warning: str = ""  # non-empty when the choice is legal but slow
 
     @property
     def autocast_dtype(self) -> torch.dtype | None:
-        return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[self.used]
+        return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "fp64": None}[self.used]
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the weights and of the images fed to the networks."""
+        return torch.float64 if self.used == "fp64" else torch.float32
 
     def to_dict(self) -> dict:
         return {"requested": self.requested, "used": self.used, "reason": self.reason}

@@ -36,10 +36,11 @@ def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: tor
     was_training = task_net.training
     task_net.eval()
     evaluator = Evaluator(protocol)
+    dtype = next(task_net.parameters()).dtype  # float64 while training under fp64
     batches = range(0, len(samples), batch_size)
     for start in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
         items = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
-        logits = task_net(torch.stack([it["image"] for it in items]).to(device))
+        logits = task_net(torch.stack([it["image"] for it in items]).to(device, dtype))
         for scores, item in zip(logits, items):
             labels = item["labels"]
             pred = segment_logits(scores[None], tuple(labels.shape[-2:]))[0]

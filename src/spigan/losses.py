@@ -1,6 +1,7 @@
 """The loss terms of SPIGAN (paper §3.3), pure functions of tensors.
 
-Every term is computed in float32, whatever precision the networks ran in."""
+Every term is computed in float32 or wider, whatever precision the networks ran in: bf16
+and fp16 outputs are widened to float32, float64 ones (train.precision=fp64) kept."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import torch.nn.functional as F
 IGNORE = 255
 
 
+def _wide(x: torch.Tensor) -> torch.Tensor:
+    """x in float32, or in float64 where it already is."""
+    return x if x.dtype == torch.float64 else x.float()
+
+
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """Least-squares GAN (Eq. 2) from D's side: real patches towards 1, adapted towards 0.
 
@@ -17,19 +23,19 @@ def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tens
     generator's adversarial loss; the early-stopping rule compares the two. The optimum is
     that of Eq. 2.
     """
-    d_real, d_fake = d_real.float(), d_fake.float()
+    d_real, d_fake = _wide(d_real), _wide(d_fake)
     return 0.5 * ((d_real - 1).pow(2).mean() + d_fake.pow(2).mean())
 
 
 def adversarial_loss(d_fake: torch.Tensor) -> torch.Tensor:
     """Least-squares GAN (Eq. 2) from G's side: adapted patches towards 1."""
-    return (d_fake.float() - 1).pow(2).mean()
+    return (_wide(d_fake) - 1).pow(2).mean()
 
 
 def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Eq. 4: per-pixel cross-entropy, averaged over labelled pixels (255 is ignored).
     logits (b, C, h, w), labels (b, h, w) int64."""
-    return F.cross_entropy(logits.float(), labels, ignore_index=IGNORE)
+    return F.cross_entropy(_wide(logits), labels, ignore_index=IGNORE)
 
 
 def l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -37,10 +43,10 @@ def l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     prediction, target (b, 1, h, w); target already encoded (spigan.depth), invalid pixels
     marked < 0."""
     valid = target >= 0
-    return (prediction.float() - target).abs()[valid].mean() if valid.any() else prediction.float().sum() * 0
+    return (_wide(prediction) - target).abs()[valid].mean() if valid.any() else _wide(prediction).sum() * 0
 
 
 def perceptual_loss(features_a: list[torch.Tensor], features_b: list[torch.Tensor]) -> torch.Tensor:
     """Eq. 6: L1 between φ activations; each layer's mean absolute difference, summed over
     the layers (so every layer counts equally whatever its size)."""
-    return sum((a.float() - b.float()).abs().mean() for a, b in zip(features_a, features_b))
+    return sum((_wide(a) - _wide(b)).abs().mean() for a, b in zip(features_a, features_b))

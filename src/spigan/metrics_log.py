@@ -60,25 +60,43 @@ class MetricsLog:
         self.writer.close()
 
 
+GRADIENT_FLAG = "nonfinite_gradient/"  # objective._apply: 1 where a network's gradients were not finite
+
+
 def check_finite(pending: dict, skip: bool) -> None:
-    """In `stop` mode, a non-finite loss ends the run naming the term and the iteration."""
+    """In `stop` mode, a non-finite loss, or a finite loss with non-finite gradients, ends
+    the run naming the term or network and the iteration: the earliest, and at one
+    iteration the gradient, which comes first (it makes the next step's losses NaN)."""
     if skip:
         return
+    first = None  # (iteration, gradient first, message)
     for name, entries in pending.items():
-        values = torch.stack([v for _, v in entries]).float()
-        bad = (~torch.isfinite(values)).nonzero()
-        if len(bad):
-            iteration = entries[int(bad[0])][0]
-            raise SpiganError(f"non-finite {name} loss ({values[int(bad[0])].item()}) at iteration {iteration}; "
-                              f"stopped without saving it (train.nonfinite=skip skips such batches instead)")
+        values = torch.stack([v for _, v in entries]).double()
+        gradient = name.startswith(GRADIENT_FLAG)
+        bad = (values != 0 if gradient else ~torch.isfinite(values)).nonzero()
+        if not len(bad):
+            continue
+        iteration = entries[int(bad[0])][0]
+        if gradient:
+            message = (f"non-finite gradient of the {name[len(GRADIENT_FLAG):]} network at iteration {iteration} "
+                       f"(the losses were finite); stopped without saving it (train.nonfinite=skip skips such "
+                       f"updates instead)")
+        else:
+            message = (f"non-finite {name} loss ({values[int(bad[0])].item()}) at iteration {iteration}; stopped "
+                       f"without saving it (train.nonfinite=skip skips such batches instead)")
+        if first is None or (iteration, not gradient) < first[:2]:
+            first = (iteration, not gradient, message)
+    if first is not None:
+        raise SpiganError(first[2])
 
 
 def interval_means(pending: dict[str, list], skip: bool) -> dict[str, float]:
     """Each term's mean over the logging interval (the count of skipped updates for
     `skipped`); empties `pending`. The only host-device synchronisation of the loop."""
     check_finite(pending, skip)
-    values = {k: float(torch.nanmean(torch.stack([v for _, v in e]).float())) for k, e in pending.items()
-              if k != "skipped"}
+    # In float64: the log keeps every digit of an fp64 run (train.precision=fp64).
+    values = {k: float(torch.nanmean(torch.stack([v for _, v in e]).double())) for k, e in pending.items()
+              if k != "skipped" and not k.startswith(GRADIENT_FLAG)}
     if "skipped" in pending:
         values["skipped"] = float(sum(float(v) for _, v in pending["skipped"]))
     pending.clear()

@@ -95,9 +95,10 @@ class Monitor:
         """One panel per fixed frame: the image, what G, P and T make of it, its labels."""
         palette = ONTOLOGIES[self.cfg.data.ontology][1]
         nets = self.nets
+        dtype = next(nets.task.parameters()).dtype  # float64 under train.precision=fp64
         for role, frames in self._samples().items():
             for k, frame in enumerate(frames):
-                x = frame["image"][None].to(self.device)  # (1, 3, h, w)
+                x = frame["image"][None].to(self.device, dtype)  # (1, 3, h, w)
                 panels = [tensor_to_image(x[0])]
                 if role == "source" and nets.generator is not None:
                     adapted = nets.generator(x)

@@ -44,26 +44,44 @@ class Networks:
         return {k: v for k, v in self.present().items() if k != "perceptual"}
 
 
-def _apply(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool,
-           scaler: torch.amp.GradScaler | None = None) -> torch.Tensor:
-    """zero_grad, backward, step; with `skip_nonfinite`, a non-finite loss updates nothing
-    (this check reads the loss on the host); with a gradient `scaler` (fp16), the loss is
-    scaled and steps with overflowing gradients are skipped by the scaler.
-    Returns 1 if the update was skipped here, else 0."""
-    for opt in optimizers:
+def _apply(optimizers: dict[str, torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool,
+           scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
+    """zero_grad, backward, step the named optimisers. A non-finite loss or gradient is
+    caught either way: with `skip_nonfinite` it updates nothing (this check reads the loss
+    and the gradients on the host); without, the step is taken and "nonfinite_gradient/NAME"
+    (1 where the loss was finite and NAME's gradients were not) goes to the loop, which
+    stops before saving (metrics_log.check_finite). With a gradient `scaler`
+    (fp16), the loss is scaled and the scaler skips steps with overflowing gradients.
+    Returns {"skipped": 1 if the update was skipped here else 0, "nonfinite_gradient/NAME": ...}."""
+    for opt in optimizers.values():
         opt.zero_grad(set_to_none=True)
     if skip_nonfinite and not torch.isfinite(loss).item():
-        return loss.new_ones(())
-    if scaler is None:
-        loss.backward()
-        for opt in optimizers:
-            opt.step()
-    else:
+        return {"skipped": loss.new_ones(())}
+    if scaler is not None:
         scaler.scale(loss).backward()
-        for opt in optimizers:
+        for opt in optimizers.values():
             scaler.step(opt)
         scaler.update()
-    return loss.new_zeros(())
+        return {"skipped": loss.new_zeros(())}
+    loss.backward()
+    # Wrong kernels can give non-finite gradients from a finite loss (bf16 on some CPUs,
+    # issue 21); Adam would turn them into NaN weights.
+    finite_loss = torch.isfinite(loss)
+    nonfinite = {name: (finite_loss & ~torch.isfinite(_largest_gradient(opt))).to(loss.dtype)
+                 for name, opt in optimizers.items()}
+    if skip_nonfinite and any(flag.item() for flag in nonfinite.values()):
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        return {"skipped": loss.new_ones(())}
+    for opt in optimizers.values():
+        opt.step()
+    return {"skipped": loss.new_zeros(()), **{f"nonfinite_gradient/{name}": v for name, v in nonfinite.items()}}
+
+
+def _largest_gradient(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """max |gradient| over the optimiser's parameters (inf or nan if any is)."""
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads, norm_type=float("inf")) if grads else torch.zeros(())
 
 
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
@@ -76,8 +94,8 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
     # One forward for both: D normalises per sample, so this equals two passes.
     d_real, d_fake = discriminator(torch.cat([x_r, x_f])).split([len(x_r), len(x_f)])
     loss = discriminator_loss(d_real, d_fake)
-    skipped = _apply([optimizer], loss, skip_nonfinite, scaler)
-    return {"discriminator": loss.detach(), "skipped": skipped}
+    applied = _apply({"discriminator": optimizer}, loss, skip_nonfinite, scaler)
+    return {"discriminator": loss.detach(), **applied}
 
 
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
@@ -140,8 +158,8 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
                 "privileged": w.privileged * priv_adapted, "perceptual": w.perceptual * perc}
     norms = generator_gradient_norms(G, weighted) if measure_generator_gradients else {}
     moving = ["generator"] + (["task", "privileged"] if update else [])
-    skipped = _apply([optimizers[n] for n in moving if n in optimizers], total, skip_nonfinite, scaler)
-    terms = {"adversarial": adv, "task_adapted": task_adapted, "total": total, "skipped": skipped}
+    applied = _apply({n: optimizers[n] for n in moving if n in optimizers}, total, skip_nonfinite, scaler)
+    terms = {"adversarial": adv, "task_adapted": task_adapted, "total": total, **applied}
     if phi is not None:
         terms["perceptual"] = perc
     if P is not None:
@@ -185,5 +203,5 @@ def supervised_step(task_net: nn.Module, optimizer: torch.optim.Optimizer, x: to
     """T alone on labelled images: `source_only` (x_s, y_s) and `target_only` (x_t, y_t)."""
     task_net.requires_grad_(True)
     loss = cross_entropy(task_net(x), y)
-    skipped = _apply([optimizer], loss, skip_nonfinite, scaler)
-    return {"task_source": loss.detach(), "skipped": skipped}
+    applied = _apply({"task": optimizer}, loss, skip_nonfinite, scaler)
+    return {"task_source": loss.detach(), **applied}

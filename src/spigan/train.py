@@ -65,31 +65,33 @@ def seed_everything(seed: int) -> None:
 
 def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: dict, source_it, target_it,
                   generator_steps: int, device: torch.device, skip_nonfinite: bool,
-                  scaler: torch.amp.GradScaler | None = None, measure_gradients: bool = False
-                  ) -> dict[str, list[torch.Tensor]]:
+                  scaler: torch.amp.GradScaler | None = None, measure_gradients: bool = False,
+                  dtype: torch.dtype = torch.float32) -> dict[str, list[torch.Tensor]]:
     """One iteration of the variant; returns each loss term's values (detached, not synced).
 
     SPIGAN and its ablations: one D step, then `generator_steps` adaptation steps, each on
     a fresh source batch, the first of which also updates T and P (paper §4.1).
     `step_nets` holds, per kind of step, the networks to call (distributed.step_networks).
     `measure_gradients`: the first adaptation step also measures what each term of Eq. 1
-    sends into G (objective.generator_gradient_norms)."""
+    sends into G (objective.generator_gradient_norms). Images and depth reach the networks in
+    `dtype` (the weights' dtype: float64 under train.precision=fp64)."""
     if not variant.adapted:
         batch = next(source_it)
-        step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device),
+        step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device, dtype),
                                batch["labels"].to(device), skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
     batch = next(source_it)
-    x_r = next(target_it)["image"].to(device, non_blocking=True)
+    x_r = next(target_it)["image"].to(device, dtype, non_blocking=True)
     nets = step_nets["discriminator"]
     step = discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"],
-                              batch["image"].to(device), x_r, skip_nonfinite, scaler)
+                              batch["image"].to(device, dtype), x_r, skip_nonfinite, scaler)
     terms = {k: [v] for k, v in step.items()}
     for k in range(generator_steps):
         if k > 0:
             batch = next(source_it)
         step = adaptation_step(step_nets["all" if k == 0 else "generator"], optimizers, variant.weights,
-                               batch["image"].to(device), batch["labels"].to(device), batch["depth"].to(device),
+                               batch["image"].to(device, dtype), batch["labels"].to(device),
+                               batch["depth"].to(device, dtype),
                                update_task_and_privileged=(k == 0), skip_nonfinite=skip_nonfinite, scaler=scaler,
                                measure_generator_gradients=measure_gradients and k == 0)
         for name, value in step.items():
@@ -156,7 +158,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         device = torch.device("cuda", ctx.local_rank)
     seed_everything(t.seed)
 
-    nets = build_networks(cfg, device)
+    nets = build_networks(cfg, device, precision.dtype)
     optimizers = build_optimizers(nets, cfg)
     pretrained = pretrained_report(nets)
     source_it, target_it = _data_streams(cfg, variant, ctx, progress)
@@ -205,7 +207,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations
                 terms = run_iteration(variant, step_nets, optimizers, source_it, target_it, t.generator_steps,
-                                      device, skip, scaler, measure_gradients=measure and logging)
+                                      device, skip, scaler, measure_gradients=measure and logging,
+                                      dtype=precision.dtype)
             state.iteration += 1
             iteration = state.iteration
             for name, values in terms.items():
