@@ -1,5 +1,6 @@
 """The checkpoint format: atomic writes under SIGKILL and a full disk, periodic copies,
-and rebuilding networks from a checkpoint's own config."""
+rebuilding networks from a checkpoint's own config, and starting a new run's networks from
+one (train.init_from)."""
 
 import json
 import os
@@ -13,10 +14,13 @@ import pytest
 import torch
 
 from spigan import checkpoint as checkpoint_module
+from spigan.build import build_networks, class_names
 from spigan.checkpoint import (
     checkpoint_config,
+    init_weights_from,
     load_checkpoint,
     network_from_checkpoint,
+    save_checkpoint,
 )
 from spigan.errors import SpiganError
 from spigan.train import train
@@ -121,3 +125,81 @@ def test_a_checkpoint_whose_classes_differ_from_its_config_is_refused(finished_r
     state["classes"] = state["classes"][:-1]
     with pytest.raises(SpiganError, match="classes"):
         network_from_checkpoint(state, "task")
+
+
+def _weights(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in net.state_dict().items()}
+
+
+def _equal(net: torch.nn.Module, weights: dict[str, torch.Tensor]) -> bool:
+    return all(torch.equal(v, weights[k]) for k, v in net.state_dict().items())
+
+
+def test_init_from_a_run_folder_takes_every_network_both_runs_have(finished_run, tiny_config):
+    folder, _ = finished_run
+    cfg = tiny_config()
+    torch.manual_seed(1)  # other initial weights than the source run's
+    nets = build_networks(cfg, torch.device("cpu"))
+    phi = _weights(nets.perceptual)
+    path = folder / "spigan" / "checkpoints" / "early_stop.pt"  # the run folder's default checkpoint
+    source = load_checkpoint(path)["networks"]
+    assert not any(_equal(net, source[name]) for name, net in nets.trainable().items())
+
+    record = init_weights_from(nets, folder / "spigan", class_names(cfg))
+    assert record == {"checkpoint": str(path), "iteration": 1,
+                      "networks": ["task", "generator", "discriminator", "privileged"]}
+    for name, net in nets.trainable().items():
+        assert _equal(net, source[name]), name
+    assert _equal(nets.perceptual, phi)  # φ is in no checkpoint: as built
+
+
+def test_init_from_a_source_only_checkpoint_takes_t_alone(finished_run, tiny_config):
+    folder, _ = finished_run
+    cfg = tiny_config()
+    nets = build_networks(cfg, torch.device("cpu"))
+    built = {name: _weights(net) for name, net in nets.present().items()}
+    path = folder / "source_only" / "checkpoints" / "last.pt"
+    record = init_weights_from(nets, path, class_names(cfg))
+    assert record == {"checkpoint": str(path), "iteration": 2, "networks": ["task"]}
+    assert _equal(nets.task, load_checkpoint(path)["networks"]["task"]) and not _equal(nets.task, built["task"])
+    for name in ("generator", "discriminator", "privileged", "perceptual"):
+        assert _equal(getattr(nets, name), built[name]), name
+
+
+def _refusal(cfg, source) -> str:
+    """init_weights_from's one-line message; no weight may have changed."""
+    nets = build_networks(cfg, torch.device("cpu"))
+    built = {name: _weights(net) for name, net in nets.trainable().items()}
+    with pytest.raises(SpiganError) as refused:
+        init_weights_from(nets, source, class_names(cfg))
+    for name, net in nets.trainable().items():
+        assert _equal(net, built[name]), f"{name} changed by a refused init"
+    message = str(refused.value)
+    assert "\n" not in message
+    return message
+
+
+def test_init_from_refuses_other_shapes_architectures_classes_and_files(finished_run, tiny_config, tmp_path):
+    folder, _ = finished_run
+    last = folder / "spigan" / "checkpoints" / "last.pt"
+    at = f"train.init_from: {last}: "
+    assert _refusal(tiny_config("model.fcn_width=16"), last) == \
+        at + "task.features.0.weight has shape (8, 3, 3, 3) there, (16, 3, 3, 3) in this run"
+    assert _refusal(tiny_config("data.ontology=7-category", "data.protocol=7-category"), last) == \
+        at + "task.score_fr.weight has shape (16, 16, 1, 1) there, (7, 16, 1, 1) in this run"
+    assert _refusal(tiny_config("model.generator_blocks=2"), last) == \
+        at + "generator.model.11.body.1.weight is in this run but not there (another architecture)"
+    assert _refusal(tiny_config(), tmp_path / "none.pt") == \
+        f"train.init_from: {tmp_path / 'none.pt'}: checkpoint not found"
+    assert _refusal(tiny_config(), tmp_path) == \
+        f"train.init_from: {tmp_path}: is a folder, not a checkpoint file (nor a run folder with checkpoints/)"
+
+    state = load_checkpoint(last)
+    state["classes"] = state["classes"][::-1]  # as many classes, in another order
+    save_checkpoint(tmp_path / "reordered.pt", state)
+    assert "task predicts other classes there (bicycle, motorcycle, " in _refusal(tiny_config(), tmp_path / "reordered.pt")
+    state["networks"] = {"privileged": state["networks"]["privileged"]}
+    save_checkpoint(tmp_path / "p_only.pt", state)
+    assert _refusal(tiny_config("train.method=source_only"), tmp_path / "p_only.pt") == \
+        f"train.init_from: {tmp_path / 'p_only.pt'}: holds none of this run's networks (task; it holds " \
+        "privileged)"

@@ -168,6 +168,16 @@ def test_resume_refuses_changes_to_what_was_trained(tmp_path, where):
     with pytest.raises(SpiganError, match=r"loss.task: cannot be changed on --resume \(0.5 in the checkpoint, 0.7 in "
                                           + ("command line" if overrides else str(run_config))):
         resumed_config(saved, run_config, overrides)
+
+
+def test_resume_refuses_to_change_where_the_weights_started():
+    # A resumed run's weights are its own checkpoint's: another init_from would misreport them.
+    saved = to_dict(load_config(None, ["train.init_from=runs/a"]))
+    with pytest.raises(SpiganError, match=r"train.init_from: cannot be changed on --resume \('runs/a' in the "
+                                          r"checkpoint, 'runs/b' in command line\)"):
+        resumed_config(saved, None, ["train.init_from=runs/b"])
+
+
 def test_sim_knob_defaults_are_the_simulators():
     from spigan.sim.knobs import SimKnobs
 

@@ -1,8 +1,11 @@
 """The loop: a few iterations of the real train() on tiny frames, in process; exact resume;
-non-finite losses; and the same numbers as before the refactor of issue 11."""
+non-finite losses; the same numbers as before the refactor of issue 11; runs started from
+another run's weights (train.init_from)."""
 
 import json
+import logging
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -295,3 +298,74 @@ def test_resume_refuses_fewer_iterations_than_the_checkpoint_has(finished_run, t
     shutil.copytree(folder / "spigan", tmp_path / "run")
     with pytest.raises(SpiganError, match="train.iterations: 2 is below the checkpoint's iteration 3"):
         resume_run(tmp_path / "run", progress=False, overrides=["train.iterations=2"])
+
+
+def test_a_run_initialised_from_another_starts_from_its_weights_alone(finished_run, tmp_path, monkeypatch, caplog,
+                                                                      tiny_config):
+    """Weights, not the source's optimisers (Adam state empty), iteration, early stopping
+    (it fired at iteration 1 there) or data position."""
+    folder, _ = finished_run
+    source = folder / "spigan" / "checkpoints" / "last.pt"
+    weights = load_checkpoint(source)["networks"]
+    seen = {}
+    real = train_module.run_iteration
+
+    def first_look(variant, step_nets, optimizers, source_it, *args, **kwargs):
+        if not seen:
+            nets = step_nets["all"]
+            seen["equal"] = {name: all(torch.equal(v, weights[name][k]) for k, v in net.state_dict().items())
+                             for name, net in nets.trainable().items()}
+            seen["adam_state"] = [len(opt.state) for opt in optimizers.values()]
+            seen["data"] = source_it.state_dict()
+        return real(variant, step_nets, optimizers, source_it, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "run_iteration", first_look)
+    caplog.set_level(logging.INFO, logger="spigan")
+    results = train(tiny_config("train.iterations=2", f"train.init_from={source}"), tmp_path / "run", progress=False)
+
+    assert seen == {"equal": {"task": True, "generator": True, "discriminator": True, "privileged": True},
+                    "adam_state": [0, 0, 0, 0], "data": {"epoch": 0, "position": 0}}
+    assert [row["iteration"] for row in losses(tmp_path / "run")] == [1, 2]
+    assert results["iterations"] == 2 and results["early_stopping_iteration"] is None
+    record = {"checkpoint": str(source), "iteration": 3, "networks": ["task", "generator", "discriminator",
+                                                                     "privileged"]}
+    assert results["init_from"] == record
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["init_from"] == record
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["init_from"] == record
+    assert f"train.init_from: task, generator, discriminator, privileged from {source} (its iteration 3); " \
+           "perceptual as built; optimisers and iteration start afresh" in caplog.messages
+    assert not any(m.startswith(("task (VGG16)", "privileged (VGG16)")) for m in caplog.messages)  # not random
+    assert train(tiny_config("train.iterations=1"), tmp_path / "off", progress=False)["init_from"] is None
+
+
+def test_resuming_an_initialised_run_never_reads_the_source_again(finished_run, tmp_path, monkeypatch, tiny_config):
+    """A spigan run started from a source_only run (T alone), interrupted, its source
+    deleted, resumed: the same as straight through, with the same init_from record."""
+    folder, _ = finished_run
+    shutil.copytree(folder / "source_only", tmp_path / "source")
+    extra = ["train.iterations=4", "train.log_every=2", "train.checkpoint_every=2",
+             f"train.init_from={tmp_path / 'source'}"]
+    straight = train(tiny_config(*extra), tmp_path / "straight", progress=False)
+    assert straight["init_from"] == {"checkpoint": str(tmp_path / "source" / "checkpoints" / "last.pt"),
+                                     "iteration": 2, "networks": ["task"]}
+
+    real = train_module.run_iteration
+    calls = {"n": 0}
+
+    def interrupting(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(train_module, "run_iteration", interrupting)
+    with pytest.raises(Interrupted, match="interrupted at iteration 3"):
+        train(tiny_config(*extra), tmp_path / "resumed", progress=False)
+    monkeypatch.setattr(train_module, "run_iteration", real)
+    shutil.rmtree(tmp_path / "source")
+    resumed = resume_run(tmp_path / "resumed", progress=False)
+
+    assert losses(tmp_path / "resumed") == losses(tmp_path / "straight")
+    _same_networks(tmp_path / "straight" / "checkpoints" / "last.pt", tmp_path / "resumed" / "checkpoints" / "last.pt")
+    assert resumed["init_from"] == straight["init_from"]

@@ -1,10 +1,11 @@
 """The checkpoint format: one dict of tensors and plain containers, written atomically and
-read without unpickling code, and the one function that rebuilds a network from it.
+read without unpickling code, the one function that rebuilds a network from it, and the
+one that starts a new run's networks from it (`train.init_from`).
 
 A checkpoint ("spigan-checkpoint-1") holds the resolved config, the class names, the
 iteration, every trained network and its optimiser, the early-stopping state, the position
 of each data stream, the loss values not logged yet, and the RNG state: everything a
-resumed run needs to continue exactly.
+resumed run needs to continue exactly; and where its networks started (`init_from`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -36,6 +38,9 @@ class RunState:
     source_it: object
     target_it: object | None
     iteration: int = 0
+    # Where the networks started (`init_weights_from`'s record; None: as built), kept so a
+    # resumed run reports it without reading that checkpoint again.
+    init_from: dict | None = None
     # Loss values since the last log line: name -> [(iteration, 0-d tensor)]; not synced.
     pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
 
@@ -45,6 +50,7 @@ class RunState:
             "config": to_dict(cfg),
             "classes": list(class_names(cfg)),
             "iteration": self.iteration,
+            "init_from": self.init_from,
             "networks": {name: net.state_dict() for name, net in self.nets.trainable().items()},
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "early_stopping": self.stopper.state_dict(),
@@ -68,6 +74,7 @@ class RunState:
         self.pending = {k: list(zip(v["iterations"].tolist(), v["values"].unbind()))
                         for k, v in state["pending"].items()}
         self.iteration = state["iteration"]
+        self.init_from = state.get("init_from")  # absent from checkpoints older than the key
         torch.set_rng_state(state["rng"]["torch"])
         if state["rng"]["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
@@ -106,12 +113,18 @@ def default_checkpoint(run_dir: Path) -> Path:
     raise SpiganError(f"{run_dir}: no checkpoints/early_stop.pt or checkpoints/last.pt in this run folder")
 
 
+def checkpoint_path(path: str | Path) -> Path:
+    """`path`, or the default checkpoint of the run folder `path` (`default_checkpoint`)."""
+    path = Path(path)
+    if path.is_dir() and (path / "checkpoints").is_dir():
+        return default_checkpoint(path)
+    return path
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Reads a checkpoint without unpickling code (tensors and plain containers only). A run
     folder stands for its default checkpoint (`default_checkpoint`)."""
-    path = Path(path)
-    if path.is_dir() and (path / "checkpoints").is_dir():
-        path = default_checkpoint(path)
+    path = checkpoint_path(path)
     if path.is_dir():
         raise SpiganError(f"{path}: is a folder, not a checkpoint file (nor a run folder with checkpoints/)")
     if not path.is_file():
@@ -151,3 +164,53 @@ def network_from_checkpoint(state: dict, which: str, device: torch.device | str 
     except RuntimeError as e:
         raise SpiganError(f"checkpoint's {which} network does not match its own config ({str(e).splitlines()[0]})") from e
     return net.to(device).eval().requires_grad_(False)
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "(" + ", ".join(str(n) for n in t.shape) + ")"
+
+
+def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]) -> dict:
+    """Starts `nets` from another run's weights (`train.init_from`): each trained network
+    (T, P, G, D) that both `nets` and the checkpoint have, matched by name; the others stay
+    as built. φ is never in checkpoints (frozen, it comes from `model.vgg19_weights`).
+    Weights only: optimisers, data position, early stopping and iteration stay the new run's.
+
+    Args:
+        nets: this run's networks, as built.
+        source: a checkpoint, or a run folder (its default checkpoint).
+        classes: the classes this run's T predicts.
+    Returns:
+        The record for results.json: {"checkpoint", "iteration" (the source's), "networks"}.
+    Raises:
+        SpiganError, one line, before any weight is changed: an unreadable source, one with
+        none of these networks, a parameter missing on either side or of another shape
+        (naming network, parameter and both shapes), or T's classes differing.
+    """
+    try:
+        path = checkpoint_path(source)
+        state = load_checkpoint(path)
+    except SpiganError as e:
+        raise SpiganError(f"train.init_from: {e}") from e
+    where = f"train.init_from: {path}"
+    taken = [name for name in nets.trainable() if name in state["networks"]]
+    if not taken:
+        raise SpiganError(f"{where}: holds none of this run's networks ({', '.join(nets.trainable())}; it holds "
+                          f"{', '.join(state['networks']) or 'none'})")
+    for name in taken:
+        ours, theirs = nets.trainable()[name].state_dict(), state["networks"][name]
+        for key, value in ours.items():
+            if key not in theirs:
+                raise SpiganError(f"{where}: {name}.{key} is in this run but not there (another architecture)")
+            if value.shape != theirs[key].shape:
+                raise SpiganError(f"{where}: {name}.{key} has shape {_shape(theirs[key])} there, "
+                                  f"{_shape(value)} in this run")
+        extra = [key for key in theirs if key not in ours]
+        if extra:
+            raise SpiganError(f"{where}: {name}.{extra[0]} is there but not in this run (another architecture)")
+    if "task" in taken and list(state["classes"]) != list(classes):
+        raise SpiganError(f"{where}: task predicts other classes there ({', '.join(state['classes'])}) than in "
+                          f"this run ({', '.join(classes)})")
+    for name in taken:
+        nets.trainable()[name].load_state_dict(state["networks"][name])
+    return {"checkpoint": str(path), "iteration": state["iteration"], "networks": taken}

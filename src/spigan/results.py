@@ -25,8 +25,10 @@ class RunResult:
         default: the checkpoint reported by default: `early_stop` where the rule fired
             (chosen without target labels), else `last`.
         The rest describes the run: method, iterations, seconds of training, the
-        early-stopping iteration, which VGGs started from ImageNet weights, the number of
-        processes, the precision and thread counts used.
+        early-stopping iteration, which VGGs started from ImageNet weights, which networks
+        started from another checkpoint (`init_from`: {"checkpoint", "iteration",
+        "networks"}, None when train.init_from is off), the number of processes, the
+        precision and thread counts used.
     """
 
     protocol: str
@@ -41,6 +43,7 @@ class RunResult:
     precision: dict | None = None
     threads: dict | None = None
     eval_size: str | None = None  # where scores were computed (data.datasets.eval_size_name)
+    init_from: dict | None = None
 
     def scores(self, which: str = "default") -> Scores:
         """`default`, or a checkpoint name (`last`, `early_stop`, `oracle`)."""
@@ -51,13 +54,15 @@ class RunResult:
                 "default": self.default, "method": self.method, "iterations": self.iterations,
                 "train_seconds": self.train_seconds, "early_stopping_iteration": self.early_stopping_iteration,
                 "imagenet_weights": self.imagenet_weights, "world_size": self.world_size,
-                "precision": self.precision, "threads": self.threads, "eval_size": self.eval_size}
+                "precision": self.precision, "threads": self.threads, "eval_size": self.eval_size,
+                "init_from": self.init_from}
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunResult":
         checkpoints = {k: Scores.from_dict(v, d["protocol"]) for k, v in d["checkpoints"].items()}
         extra = {k: d[k] for k in ("method", "iterations", "train_seconds", "early_stopping_iteration",
-                                   "imagenet_weights", "world_size", "precision", "threads", "eval_size") if k in d}
+                                   "imagenet_weights", "world_size", "precision", "threads", "eval_size",
+                                   "init_from") if k in d}
         return cls(protocol=d["protocol"], checkpoints=checkpoints, default=d["default"], **extra)
 
     def save(self, path: Path) -> None:

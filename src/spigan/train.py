@@ -19,9 +19,10 @@ import torch
 
 from spigan import distributed
 from spigan.atomic import make_output_dir
-from spigan.build import build_networks, build_optimizers, pretrained_report
+from spigan.build import build_networks, build_optimizers, class_names, pretrained_report
 from spigan.checkpoint import (
     RunState,
+    init_weights_from,
     keep_periodic,
     load_checkpoint,
     remove_stale_temporaries,
@@ -159,6 +160,8 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     seed_everything(t.seed)
 
     nets = build_networks(cfg, device, precision.dtype)
+    # A new run only: a resumed one continues from its own checkpoint's weights.
+    init_from = init_weights_from(nets, t.init_from, class_names(cfg)) if t.init_from and resume is None else None
     optimizers = build_optimizers(nets, cfg)
     pretrained = pretrained_report(nets)
     source_it, target_it = _data_streams(cfg, variant, ctx, progress)
@@ -171,11 +174,16 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
+        if init_from is not None:
+            built = [name for name in nets.present() if name not in init_from["networks"]]
+            log.info("train.init_from: %s from %s (its iteration %d)%s; optimisers and iteration start afresh",
+                     ", ".join(init_from["networks"]), init_from["checkpoint"], init_from["iteration"],
+                     f"; {', '.join(built)} as built" if built else "")
         for name, ok in pretrained.items():
-            if not ok:
+            if not ok and name.split()[0] not in (init_from or {}).get("networks", ()):
                 log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
                             "model.vgg19_weights to use them)", name)
-    state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it)
+    state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it, init_from=init_from)
     if resume is not None:
         state.load_state_dict(resume)
     step_nets = distributed.step_networks(nets, ctx, device)
@@ -262,7 +270,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         result = dataclasses.replace(
             result, method=variant.method, iterations=state.iteration, train_seconds=train_seconds,
             early_stopping_iteration=state.stopper.fired_at, imagenet_weights=pretrained, world_size=ctx.world_size,
-            precision=precision.to_dict(),
+            precision=precision.to_dict(), init_from=state.init_from,
             threads={"setting": t.threads, "min": min(thread_counts), "max": max(thread_counts)})
         result.save(run_dir / "results.json")
         results = result.to_dict()
