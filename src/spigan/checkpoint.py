@@ -106,6 +106,22 @@ def default_checkpoint(run_dir: Path) -> Path:
     raise SpiganError(f"{run_dir}: no checkpoints/early_stop.pt or checkpoints/last.pt in this run folder")
 
 
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether a run folder holds any checkpoint: one that holds none (a run that failed
+    or was killed before its first) can be trained again from the start."""
+    return any((run_dir / "checkpoints").glob("*.pt"))
+
+
+def last_checkpoint(run_dir: Path) -> dict:
+    """A run's checkpoints/last.pt, to resume from; a folder whose run stopped before its
+    first checkpoint is a one-line error saying how to start it again."""
+    path = run_dir / "checkpoints" / "last.pt"
+    if not path.exists() and (run_dir / "config.yaml").is_file() and not has_checkpoint(run_dir):
+        raise SpiganError(f"{run_dir}: no checkpoint yet (the run stopped before its first): run the same "
+                          f"`spigan train ... --out {run_dir}` again to start it afresh")
+    return load_checkpoint(path)
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Reads a checkpoint without unpickling code (tensors and plain containers only). A run
     folder stands for its default checkpoint (`default_checkpoint`)."""

@@ -129,6 +129,7 @@ def cmd_demo(args) -> None:
 
 def cmd_train(args) -> None:
     from spigan.atomic import check_output_dir
+    from spigan.checkpoint import has_checkpoint
     from spigan.config import config_text, load_config
     from spigan.train import resume_run, train
 
@@ -152,12 +153,18 @@ def cmd_train(args) -> None:
                               "before key=value overrides (or --resume RUN_DIR)")
         cfg = load_config(args.config, args.overrides)
         run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
-        if (run_dir / "config.yaml").exists():
+        # A folder whose run stopped before its first checkpoint has nothing to continue from:
+        # the same command (or a changed one) starts it afresh.
+        afresh = (run_dir / "config.yaml").exists()
+        if afresh and has_checkpoint(run_dir):
             raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
                               f"--out, or remove it)")
         check_output_dir(run_dir, "--out")
         if args.dry_run:
             return _dry_run(cfg, run_dir, config_text(cfg))
+        if afresh:
+            logging.getLogger("spigan").info("%s: the run there stopped before its first checkpoint; starting it "
+                                             "afresh", run_dir)
         results = train(cfg, run_dir, progress=not args.quiet)
         cfg_name, method = cfg.name, results.get("method")
     if not results:  # not the main process of a distributed run
@@ -184,10 +191,10 @@ def _dry_run(cfg, run_dir: Path, text: str) -> None:
 
 
 def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
-    from spigan.checkpoint import load_checkpoint
+    from spigan.checkpoint import last_checkpoint
     from spigan.config import config_text, resumed_config
 
-    state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    state = last_checkpoint(run_dir)
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", overrides)
     print(config_text(cfg), end="")
     print(f"# dry run: would resume at iteration {state['iteration']} of {cfg.train.iterations}; "

@@ -23,7 +23,7 @@ from spigan.build import build_networks, build_optimizers, pretrained_report
 from spigan.checkpoint import (
     RunState,
     keep_periodic,
-    load_checkpoint,
+    last_checkpoint,
     remove_stale_temporaries,
     save_checkpoint,
 )
@@ -200,7 +200,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     threads.start()
     thread_counts = [threads.threads]
     tic, start = time.perf_counter(), state.iteration
-    with _StopSignals() as signals:
+    with _StopSignals() as signals, bar:  # the bar's line ends before any error is printed
         while state.iteration < t.iterations:
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations
@@ -244,11 +244,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 save("last.pt")
                 if metrics is not None:
                     metrics.close()
-                bar.close()
                 distributed.teardown(ctx)
                 raise Interrupted(f"interrupted at iteration {iteration}: checkpoint saved; continue with "
                                   f"`spigan train --resume {run_dir}`")
-    bar.close()
     save("last.pt")
     distributed.check_identical(nets.trainable(), ctx, device)
     train_seconds = time.perf_counter() - tic
@@ -275,7 +273,7 @@ def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None =
     """Continues a run from its last checkpoint with its own config, changed by an edited
     RUN/config.yaml and `overrides` (`threads`: train.threads) in config.RESUME_SAFE's keys."""
     run_dir = Path(run_dir)
-    state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    state = last_checkpoint(run_dir)
     extra = list(overrides or []) + ([f"train.threads={threads}"] if threads is not None else [])
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", extra)
     if cfg.train.iterations < state["iteration"]:
