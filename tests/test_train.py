@@ -47,6 +47,7 @@ def test_run_directory_contents(finished_run):
     assert results["precision"] == {"requested": "fp32", "used": "fp32", "reason": "set in the config"}
     assert results["threads"] == {"setting": 1, "min": 1, "max": 1}
     assert results["eval_size"] == "native (each label's own resolution)"
+    assert results["scored_on"] == "sim/val (photo), 3 images"
     assert json.loads((run / "results.json").read_text()) == results
     assert not list(run.glob("checkpoints/.*.tmp"))
 

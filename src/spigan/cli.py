@@ -170,8 +170,8 @@ def cmd_train(args) -> None:
     if not results:  # not the main process of a distributed run
         return
     miou = results["checkpoints"][results["default"]]["miou"]
-    print(f"{cfg_name} [{method}]: mIoU {'n/a' if miou is None else f'{100 * miou:.1f}'} ({results['protocol']}, "
-          f"{results['default']} checkpoint) -> {run_dir}")
+    print(f"{cfg_name} [{method}]: mIoU {'n/a' if miou is None else f'{100 * miou:.1f}'} on {results['scored_on']} "
+          f"({results['protocol']}, {results['default']} checkpoint) -> {run_dir}")
 
 
 def _dry_run(cfg, run_dir: Path, text: str) -> None:
@@ -236,7 +236,7 @@ def cmd_evaluate(args) -> None:
         load_checkpoint,
         network_from_checkpoint,
     )
-    from spigan.data.datasets import eval_size_name, evaluation_samples
+    from spigan.data.datasets import data_name, eval_size_name, evaluation_samples
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.hardware import resolve_device
     from spigan.inference import evaluate_split
@@ -260,8 +260,10 @@ def cmd_evaluate(args) -> None:
     samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
     size = eval_size_name(cfg, args.eval_size)
-    print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}, scored at {size}"))
-    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, "eval_size": size,
+    scored_on = data_name(args.dataset, args.split, args.domain, len(samples))
+    print(format_scores(scores, f"{args.checkpoint} on {scored_on}, scored at {size}"))
+    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split,
+           "domain": args.domain if args.dataset == "sim" else None, "images": len(samples), "eval_size": size,
            **scores.to_dict()}
     if base_state is not None:
         base = evaluate_split(network_from_checkpoint(base_state, "task", device), samples, protocol, device,

@@ -133,6 +133,12 @@ def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None =
     return Samples(source, None, ("image", "labels"))
 
 
+def data_name(dataset: str, split: str, domain: str, images: int) -> str:
+    """Which data a score is on, for headers and results: `sim/val (photo), 50 images`
+    (the simulator's renderer named: `sim` and `photo` frames are different test sets)."""
+    return f"{dataset}/{split}{f' ({domain})' if dataset == 'sim' else ''}, {images} images"
+
+
 def eval_size_name(cfg: Config, eval_size: str | None = None) -> str:
     """How a run's scores were computed, for results files and reports."""
     if (eval_size or cfg.data.eval_size) == "train":
