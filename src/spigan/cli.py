@@ -204,7 +204,8 @@ def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
 def cmd_config_show(args) -> None:
     from spigan.config import config_text, load_config
 
-    print(config_text(load_config(args.config, args.overrides)), end="")
+    # The roots are checked by train and --dry-run, which read the data: a config is shown without them.
+    print(config_text(load_config(args.config, args.overrides, roots=False)), end="")
 
 
 def cmd_config_list(args) -> None:
@@ -344,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("checkpoint", help="a checkpoint file, or a run folder (its early_stop.pt, else last.pt)")
     ev.add_argument("--dataset", default="sim", help=" | ".join(DATASETS))
     ev.add_argument("--root", help="dataset root (real datasets)")
-    ev.add_argument("--split", default="val")
+    ev.add_argument("--split", default="val", help="simulator: train | val | test; a real dataset: its split's "
+                                                   "folder name (default val)")
     ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
     ev.add_argument("--frames", type=positive_int,
                     help="score this many frames (simulator: default data.val_frames; real: the first N images)")
@@ -358,22 +360,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     ab = sub.add_parser("ablate", help="source_only, base, no_pi, spigan, target_only over seeds, with a report")
-    ab.add_argument("config")
-    ab.add_argument("overrides", nargs="*", metavar="key=value")
-    ab.add_argument("--seeds", type=positive_int, default=3)
+    ab.add_argument("config", help="a YAML file, or a shipped config's name (`spigan config list`)")
+    ab.add_argument("overrides", nargs="*", metavar="key=value", help="changes to the config, for every run")
+    ab.add_argument("--seeds", type=positive_int, default=3, help="seeds 0..N-1 of every method (default 3)")
     ab.add_argument("--methods", nargs="+", choices=METHODS, default=None,
                     help="a subset of the methods (default: all five)")
     ab.add_argument("--jobs", type=positive_int, default=1,
                     help="runs trained at once, each on its share of the CPUs (2 is faster on a 2-core CPU)")
-    ab.add_argument("--out", default="runs/ablation")
+    ab.add_argument("--out", default="runs/ablation",
+                    help="folder of the runs (METHOD-sSEED) and the report; re-run to continue (default runs/ablation)")
     ab.add_argument("--oracle", action="store_true",
                     help="also report the best checkpoint chosen with target labels (labelled ORACLE)")
-    ab.add_argument("--quiet", action="store_true")
+    ab.add_argument("--quiet", action="store_true", help="no progress bars")
     ab.set_defaults(func=cmd_ablate)
 
     rp = sub.add_parser("report", help="rebuild tables and figures from finished runs, without training")
     rp.add_argument("runs", nargs="+", help="run directories")
-    rp.add_argument("--out", default="runs/report")
+    rp.add_argument("--out", default="runs/report",
+                    help="folder for report.md, report.csv, report.json and figures/ (default runs/report)")
     rp.add_argument("--oracle", action="store_true", help="include oracle rows where runs have them")
     rp.set_defaults(func=cmd_report)
 

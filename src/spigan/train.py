@@ -19,7 +19,12 @@ import torch
 
 from spigan import distributed
 from spigan.atomic import make_output_dir
-from spigan.build import build_networks, build_optimizers, pretrained_report
+from spigan.build import (
+    build_networks,
+    build_optimizers,
+    imagenet_weight_files,
+    pretrained_report,
+)
 from spigan.checkpoint import (
     RunState,
     keep_periodic,
@@ -169,8 +174,10 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
-        for name, ok in pretrained.items():
-            if not ok:
+        for name, file in imagenet_weight_files(nets).items():
+            if file:
+                log.info("%s starts from ImageNet weights (%s)", name, file)
+            else:
                 log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
                             "model.vgg19_weights to use them)", name)
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it)
