@@ -96,13 +96,34 @@ def test_a_run_folder_loads_its_default_checkpoint_and_a_checkpoint_without_p_ha
 
 @pytest.mark.parametrize("bad, message", [
     (np.zeros((8, 8, 3), np.float32), "got float32"),
-    (np.zeros((8, 8), np.uint8), "got shape"),
+    (np.zeros((8, 8, 2), np.uint8), "got shape"),
+    (np.zeros((2, 8, 8, 3, 1), np.uint8), "got shape"),
+    (np.zeros((8, 8), np.uint16), "got uint16"),
     ("nowhere.png", "image not found"),
     (3, "got int"),
 ])
 def test_bad_images_are_one_line_errors(model, bad, message):
     with pytest.raises(SpiganError, match=message):
         model.segment(bad)
+
+
+def test_gray_and_rgba_arrays_and_files_are_segmented_as_their_rgb(model, tmp_path):
+    """Issue 24.3: an (H, W) gray or (H, W, 4) RGBA uint8 array is an image (gray replicated,
+    alpha dropped), and so are gray, RGBA and 16-bit files."""
+    rgb = photo(20, 30)
+    gray = rgb[..., 0]
+    expected, expected_gray = model.segment(rgb), model.segment(np.dstack([gray] * 3))
+    assert np.array_equal(model.segment(np.dstack([rgb, gray])), expected)
+    assert np.array_equal(model.segment(gray), expected_gray)
+    assert np.array_equal(model.segment(gray[..., None]), expected_gray)
+    assert np.array_equal(model.segment(np.stack([np.dstack([rgb, gray])] * 2))[1], expected)  # (N, H, W, 4)
+    cv2.imwrite(str(tmp_path / "rgba.png"), np.dstack([rgb[..., ::-1], gray]))
+    cv2.imwrite(str(tmp_path / "deep.png"), rgb[..., ::-1].astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "gray.png"), gray)
+    assert np.array_equal(model.segment(tmp_path / "rgba.png"), expected)
+    assert np.array_equal(model.segment(str(tmp_path / "deep.png")), expected)
+    assert np.array_equal(model.segment([tmp_path / "gray.png"])[0], expected_gray)
+    assert model.overlay(gray, expected_gray).shape == (20, 30, 3)
 
 
 def test_bad_device_is_refused(finished_run):

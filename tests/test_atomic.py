@@ -1,5 +1,8 @@
 """Atomic writes, and the checks that an output can be written before work starts."""
 
+import os
+import stat
+
 import pytest
 
 from spigan.atomic import (
@@ -7,6 +10,7 @@ from spigan.atomic import (
     check_output_file,
     copy_atomically,
     make_output_dir,
+    write_bytes_atomically,
     write_text_atomically,
 )
 from spigan.errors import SpiganError
@@ -18,6 +22,25 @@ def test_atomic_writes_leave_no_temporary(tmp_path):
     copy_atomically(tmp_path / "a" / "b.txt", tmp_path / "c.txt")
     assert (tmp_path / "c.txt").read_text() == "hello"
     assert not list(tmp_path.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_follow_the_umask_like_a_plain_open(tmp_path, umask, mode):
+    """Issue 24.2: checkpoints, configs, results and predictions were 0600 whatever the umask."""
+    from spigan.config import Config, save_config
+
+    previous = os.umask(umask)
+    try:
+        write_text_atomically(tmp_path / "results.json", "{}")
+        write_bytes_atomically(tmp_path / "x_labels.png", b"png")
+        copy_atomically(tmp_path / "results.json", tmp_path / "copy.json")
+        save_config(Config(), tmp_path / "config.yaml")
+        with open(tmp_path / "plain.txt", "w") as f:
+            f.write("x")
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(["results.json", "x_labels.png", "copy.json", "config.yaml", "plain.txt"], mode)
 
 
 def test_output_checks_create_nothing_and_name_the_problem(tmp_path):

@@ -123,8 +123,11 @@ CASES = [
     ("split-empty", lambda w, t: ["data", "check", "--dataset", "camvid", "--root", str(_empty_camvid(t)),
                                   "--split", "val"], "no *.png images found"),
     ("png-truncated", lambda w, t: _broken(w, t, "camvid", "val/*.png", truncate), "not a readable image"),
-    ("image-grayscale", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_gray), "got a grayscale one"),
-    ("image-rgba", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_rgba), "got RGBA"),
+    # photos in gray, RGBA or 16 bits are converted (test_data_io); floats would be a guess
+    ("image-float", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_float),
+     "expected an 8- or 16-bit image, got float32"),
+    ("image-int32", lambda w, t: _broken(w, t, "camvid", "val/*.png", _to_int32),
+     "expected an 8- or 16-bit image, got int32"),
     ("label-size-mismatch", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _shrink),
      "label size (HxW) 8x16 differs from its image's 16x32"),
     ("label-id-outside", lambda w, t: _broken(w, t, "camvid", "valannot/*.png", _id_200),
@@ -192,7 +195,8 @@ CASES = [
      "no images or videos in this folder"),
     ("predict-image-corrupt", lambda w, t: ["predict", _ckpt(w), _corrupt_png(t), "--out", str(t / "pred")],
      "broken.png: not a readable image"),
-    ("predict-image-rgba", lambda w, t: ["predict", _ckpt(w), _rgba_png(t), "--out", str(t / "pred")], "got RGBA"),
+    ("predict-image-float", lambda w, t: ["predict", _ckpt(w), _float_tiff(t), "--out", str(t / "pred")],
+     "float.tif: expected an 8- or 16-bit image, got float32"),
     ("predict-checkpoint-missing", lambda w, t: ["predict", str(t / "no.pt"), str(w / "street.png"), "--out",
                                                  str(t / "pred")], "no.pt: checkpoint not found"),
     # sim
@@ -304,8 +308,9 @@ CASES = [
     # predict
     ("predict-image-missing", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(t / "no.png"),
                                             "--out", str(t / "pred")], "no.png: image not found"),
-    ("predict-grayscale", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"), str(w / "gray.png"),
-                                        "--out", str(t / "pred")], "gray.png: expected an 8-bit RGB image"),
+    ("predict-image-empty", lambda w, t: ["predict", str(w / "run" / "checkpoints" / "last.pt"),
+                                          _write(t, "empty.png", ""), "--out", str(t / "pred")],
+     "empty.png: not a readable image"),
 ]
 
 if not torch.cuda.is_available():  # on a GPU machine the request is valid
@@ -339,9 +344,9 @@ def _corrupt_png(tmp) -> str:
     return str(tmp / "broken.png")
 
 
-def _rgba_png(tmp) -> str:
-    (tmp / "rgba.png").write_bytes(cv2.imencode(".png", np.zeros((16, 32, 4), np.uint8))[1].tobytes())
-    return str(tmp / "rgba.png")
+def _float_tiff(tmp) -> str:
+    _to_float(tmp / "float.tif")
+    return str(tmp / "float.tif")
 
 
 def _copy_run(world, tmp, results: str | None = None) -> str:
@@ -402,8 +407,12 @@ def _to_gray(p):
     p.write_bytes(cv2.imencode(".png", np.zeros((16, 32), np.uint8))[1].tobytes())
 
 
-def _to_rgba(p):
-    p.write_bytes(cv2.imencode(".png", np.zeros((16, 32, 4), np.uint8))[1].tobytes())
+def _to_float(p):
+    p.write_bytes(cv2.imencode(".tiff", np.zeros((16, 32, 3), np.float32))[1].tobytes())
+
+
+def _to_int32(p):
+    p.write_bytes(cv2.imencode(".tiff", np.zeros((16, 32), np.int32))[1].tobytes())
 
 
 def _to_color(p):

@@ -3,6 +3,7 @@ dtypes either decode to checked arrays or raise our one-line SpiganError; nothin
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -74,3 +75,49 @@ def test_truncated_real_png(tmp_path, data):
     path.write_bytes(good[:cut] + data[: len(good) - cut])
     decode_or_refuse(io.read_synthia_label, path)
     decode_or_refuse(io.read_synthia_depth, path)
+
+
+def _png(tmp_path, name, image) -> str:
+    path = tmp_path / name
+    path.write_bytes(cv2.imencode(".png", image)[1].tobytes())
+    return path
+
+
+def test_photos_in_any_format_become_8_bit_rgb(tmp_path, monkeypatch):
+    """Issue 24.3: alpha dropped, gray replicated, 16 bits scaled by 255/65535 and rounded,
+    palette images expanded through their palette; by OpenCV, or by Pillow where OpenCV
+    cannot decode a file."""
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    bgr = rgb[..., ::-1]
+    deep = np.array([[0, 128, 129, 257, 32767, 32768, 65535]], np.uint16)
+    want_deep = np.round(deep.astype(np.float64) * 255 / 65535).astype(np.uint8)
+    assert want_deep.tolist() == [[0, 0, 1, 1, 127, 128, 255]]
+    palette = Image.fromarray(np.array([[0, 1], [1, 2]], np.uint8), mode="P")
+    palette.putpalette([10, 20, 30, 200, 100, 0, 5, 6, 7] + [0] * 759)
+    palette.save(tmp_path / "palette.png")
+    Image.fromarray(rgb).convert("LA").save(tmp_path / "gray_alpha.png")
+    for decoder in ("opencv", "pillow"):
+        if decoder == "pillow":
+            monkeypatch.setattr(io.cv2, "imdecode", lambda *a: None)
+        assert np.array_equal(io.read_rgb(_png(tmp_path, "rgb.png", bgr)), rgb)
+        assert np.array_equal(io.read_rgb(_png(tmp_path, "rgba.png", np.dstack([bgr, rgb[..., 0]]))), rgb)
+        gray = io.read_rgb(_png(tmp_path, "gray.png", rgb[..., 0]))
+        assert np.array_equal(gray, np.dstack([rgb[..., 0]] * 3))
+        assert np.array_equal(io.read_rgb(_png(tmp_path, "deep.png", deep)), np.dstack([want_deep] * 3))
+        if decoder == "opencv":  # Pillow reads 16-bit colour PNGs as 8 bits by itself
+            deep_rgb = np.dstack([deep, deep[:, ::-1], deep])
+            assert np.array_equal(io.read_rgb(_png(tmp_path, "deep_rgb.png", deep_rgb)),
+                                  np.dstack([want_deep, want_deep[:, ::-1], want_deep]))
+        assert io.read_rgb(tmp_path / "palette.png").tolist() == [[[10, 20, 30], [200, 100, 0]],
+                                                                  [[200, 100, 0], [5, 6, 7]]]
+        gray_alpha = io.read_rgb(tmp_path / "gray_alpha.png")
+        assert gray_alpha.shape == (6, 5, 3) and (gray_alpha[..., 0] == gray_alpha[..., 2]).all()
+
+
+def test_labels_stay_strict(tmp_path):
+    """Label PNGs are not photos: a colour or 16-bit label is refused, never converted."""
+    for name, image in (("rgb.png", np.zeros((4, 4, 3), np.uint8)), ("deep.png", np.zeros((4, 4), np.uint16))):
+        with pytest.raises(SpiganError, match="expected an 8-bit single-channel label image"):
+            io.read_index_png(_png(tmp_path, name, image))

@@ -230,6 +230,23 @@ def test_folder_dataset_maps_values_by_its_mapping_file_with_suffixes_and_subfol
         real_frames("folder", root, "val", "16-class", size=None)
 
 
+def test_folder_dataset_reads_gray_rgba_and_16_bit_photos_but_not_colour_labels(tmp_path):
+    """Issue 24.3: photos are converted to 8-bit RGB; labels stay exact."""
+    mapping = "ontology: camvid-11\nclasses: {road: [7, 9], pavement: 8}\nignore: 0\n"
+    root = write_folder(tmp_path / "mine", mapping, files=(("val", "gray"), ("val", "rgba"), ("val", "deep")))
+    images = root / "images" / "val"
+    io.write_png_atomic(images / "gray.png", np.full((2, 2), 90, np.uint8))
+    io.write_png_atomic(images / "rgba.png", np.full((2, 2, 4), 90, np.uint8))
+    io.write_png_atomic(images / "deep.png", np.full((2, 2, 3), 90 * 257, np.uint16))
+    frames = real_frames("folder", root, "val", "camvid-11", size=None)
+    for k in range(3):
+        assert frames[k]["image"].tolist() == np.full((2, 2, 3), 90).tolist(), frames.items[k].image
+    io.write_png_atomic(root / "labels" / "val" / "gray.png", np.full((2, 2, 3), 7, np.uint8))
+    frames = real_frames("folder", root, "val", "camvid-11", size=None)
+    with pytest.raises(SpiganError, match="gray.png: expected an 8-bit single-channel label image, got a 3-channel"):
+        frames[[it.image.stem for it in frames.items].index("gray")]
+
+
 @pytest.mark.parametrize("mapping, message", [
     (None, "mapping.yaml: not found"),
     ("ontology: 19-class\nclasses: {road: 7}\n", "ontology: '19-class' is not one of"),

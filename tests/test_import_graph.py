@@ -127,3 +127,29 @@ def test_the_loop_is_small_and_the_method_is_read_in_one_module():
     assert len((PACKAGE / "train.py").read_text().splitlines()) < 300
     readers = sorted(name for name, path in modules().items() if reads_train_method(path))
     assert readers == ["variant"], readers
+
+
+# The distribution that provides each third-party module the package imports.
+DISTRIBUTIONS = {"numpy": "numpy", "torch": "torch", "yaml": "pyyaml", "tqdm": "tqdm", "matplotlib": "matplotlib",
+                 "cv2": "opencv-python-headless", "PIL": "pillow", "onnx": "onnx"}
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """Issue 24.7: data.io imported Pillow, which pyproject.toml did not declare."""
+    import re
+    import sys
+
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    declared = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+    imported = set()
+    for path in modules().values():
+        for node in _runtime_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"spigan", "__future__"}
+    assert third_party <= set(DISTRIBUTIONS), f"unknown imports (add them here): {third_party - set(DISTRIBUTIONS)}"
+    assert {DISTRIBUTIONS[m] for m in third_party} <= declared

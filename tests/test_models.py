@@ -1,6 +1,7 @@
 """Networks: shapes, finiteness, the paper's exact parameter counts, ImageNet weight loading."""
 
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -115,3 +116,17 @@ def test_weight_file_with_pickled_code_is_refused(tmp_path):
     with pytest.raises(SpiganError, match="cannot load vgg16 weights"):
         FCN8s(16, width=8, fc_dim=32, weights=str(path))
     assert not marker.exists()
+
+
+def test_imagenet_weights_loaded_are_named_in_the_log(tmp_path, tiny, capsys):
+    """Issue 24.7: random initialisation was warned about; weights that loaded went unmentioned."""
+    from spigan.cli import main
+    from spigan.models.vgg import weight_file
+
+    path = tmp_path / "vgg16.pth"
+    torch.save(torchvision_like_vgg16(8, 16), path)  # the tiny config's widths
+    _, overrides = tiny("train.method=source_only", "train.iterations=1", f"model.vgg16_weights={path}")
+    (tmp_path / "tiny.yaml").write_text("name: tiny\n")
+    assert main(["train", str(tmp_path / "tiny.yaml"), *overrides, "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert f"spigan: task (VGG16) starts from ImageNet weights ({path})\n" in capsys.readouterr().err
+    assert weight_file("torchvision", "vgg19") == str(Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth")

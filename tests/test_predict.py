@@ -132,17 +132,37 @@ def test_unreadable_files_found_in_a_folder_are_skipped_with_a_warning(finished_
     photos = tmp_path / "photos"
     photos.mkdir()
     cv2.imwrite(str(photos / "a.png"), np.full((16, 24, 3), 50, np.uint8))
-    cv2.imwrite(str(photos / "labels.png"), np.zeros((16, 24), np.uint8))  # grayscale
+    (photos / "cut.png").write_bytes(cv2.imencode(".png", np.zeros((16, 24, 3), np.uint8))[1].tobytes()[:30])
     (photos / "clip.mp4").write_text("not a video")
     assert main(["predict", str(folder / "spigan"), str(photos), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     captured = capsys.readouterr()
-    assert "spigan: skipped " in captured.err and "labels.png: expected an 8-bit RGB image" in captured.err
+    assert "spigan: skipped " in captured.err and "cut.png: not a readable image" in captured.err
     assert "clip.mp4: not a readable video" in captured.err
     assert captured.out.strip().endswith("for 1 image(s) under " + str(tmp_path / "out") +
                                          " (2 unreadable file(s) skipped, named above)")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a_color.png", "a_depth.png", "a_labels.png", "a_overlay.png"]
-    assert main(["predict", str(folder / "spigan"), str(photos / "labels.png"), "--out", str(tmp_path / "o2")]) == 2
+    assert main(["predict", str(folder / "spigan"), str(photos / "cut.png"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_gray_rgba_and_16_bit_photos_are_predicted_as_their_8_bit_rgb(finished_run, tmp_path, capsys):
+    """Issue 24.3: they were refused ("expected an 8-bit RGB image, got RGBA")."""
+    folder, _ = finished_run
+    rgb = np.random.default_rng(0).integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    gray = rgb[..., 1]
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "rgb.png"), rgb[..., ::-1])
+    cv2.imwrite(str(photos / "rgba.png"), np.dstack([rgb[..., ::-1], np.full((16, 24), 7, np.uint8)]))
+    cv2.imwrite(str(photos / "deep.png"), rgb[..., ::-1].astype(np.uint16) * 257)  # 16 bits, same picture
+    cv2.imwrite(str(photos / "gray.png"), gray)
+    cv2.imwrite(str(photos / "gray3.png"), np.dstack([gray] * 3))
+    assert main(["predict", str(folder / "spigan"), str(photos), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert "for 5 image(s)" in capsys.readouterr().out
+    out = {p.stem: cv2.imread(str(p), cv2.IMREAD_UNCHANGED) for p in (tmp_path / "out").glob("*_labels.png")}
+    assert np.array_equal(out["rgba_labels"], out["rgb_labels"]) and np.array_equal(out["deep_labels"],
+                                                                                    out["rgb_labels"])
+    assert np.array_equal(out["gray_labels"], out["gray3_labels"])
 
 
 def test_an_output_folder_inside_the_input_folder_is_not_read_back(finished_run, tmp_path, capsys):

@@ -50,6 +50,7 @@ def test_run_directory_contents(finished_run):
     assert results["precision"] == {"requested": "fp32", "used": "fp32", "reason": "set in the config"}
     assert results["threads"] == {"setting": 1, "min": 1, "max": 1}
     assert results["eval_size"] == "native (each label's own resolution)"
+    assert results["scored_on"] == "sim/val (photo), 3 images"
     assert json.loads((run / "results.json").read_text()) == results
     assert not list(run.glob("checkpoints/.*.tmp"))
 
@@ -151,6 +152,35 @@ def test_nan_loss_stops_naming_term_and_iteration_without_saving(tmp_path, monke
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
     assert state["iteration"] == 2  # the good checkpoint, not overwritten at 4
     assert all(torch.isfinite(v).all() for v in state["networks"]["task"].values())
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_can_be_run_again(tmp_path, monkeypatch, tiny, capsys):
+    """Issue 24.1: the folder such a run leaves is not "a run that exists": the same command
+    starts it afresh, and --resume says so. The error line is not glued onto the bar's."""
+    from spigan.cli import main
+
+    _, overrides = tiny("train.method=source_only", "train.iterations=3", "train.checkpoint_every=3")
+    (tmp_path / "tiny.yaml").write_text("name: tiny\n")
+    command = ["train", str(tmp_path / "tiny.yaml"), *overrides, "--out", str(tmp_path / "run")]
+    _poison(monkeypatch, 2)
+    assert main(command) == 2  # the bar is drawn (progress on), as on a terminal
+    err = capsys.readouterr().err
+    assert err.split("\n")[-2].startswith("spigan: error: non-finite task_source loss (nan) at iteration 2")
+
+    run = tmp_path / "run"
+    assert main(["train", "--resume", str(run), "--quiet"]) == 2
+    assert capsys.readouterr().err == (f"spigan: error: {run}: no checkpoint yet (the run stopped before its "
+                                       f"first): run the same `spigan train ... --out {run}` again to start it "
+                                       f"afresh\n")
+
+    monkeypatch.undo()  # a healthy run this time
+    assert main([*command, "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"spigan: {run}: the run there stopped before its first checkpoint; starting it afresh" in err
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["iteration"] == 3
+    assert [row["iteration"] for row in losses(run)] == [1, 2, 3]  # the failed run's rows are gone
+    assert main([*command, "--quiet"]) == 2  # now a run exists there
+    assert "a run already exists there" in capsys.readouterr().err
 
 
 def test_nan_loss_skip_mode_skips_the_update(tmp_path, monkeypatch, tiny_config):

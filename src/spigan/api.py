@@ -6,8 +6,10 @@
     labels = model.segment(rgb)        # (H, W) uint8: indices into model.classes
     depth = model.depth(rgb)           # (H, W) float32 metres (checkpoints with P)
 
-Images are (H, W, 3) uint8 RGB arrays of any size (or paths to image files); a list of them,
-or an (N, H, W, 3) array, is a batch, answered as a list or an (N, ...) array. Each image
+Images are (H, W, 3) uint8 RGB arrays of any size ((H, W, 4) RGBA and (H, W) gray are
+converted), or paths to image files in any format OpenCV or Pillow reads (gray, RGBA,
+16-bit and palette files are converted to 8-bit RGB); a list of them, or an (N, H, W, 3)
+array, is a batch, answered as a list or an (N, ...) array. Each image
 goes through the one preprocessing path (`data.transforms.network_input`: resized to the
 training size, scaled to [-1, 1]); the outputs are upsampled back to the image's own size.
 `spigan predict` is this class over files, folders and videos.
@@ -155,6 +157,7 @@ class Segmenter:
         """The photo with its segmentation's colours laid over it, `alpha` opaque."""
         if not 0 <= alpha <= 1:
             raise SpiganError(f"alpha: must be in [0, 1], got {alpha}")
+        rgb = check_image(rgb)
         mixed = (1 - alpha) * rgb.astype(np.float32) + alpha * self.colorize(labels).astype(np.float32)
         return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
 
@@ -200,17 +203,23 @@ class Segmenter:
 
 
 def check_image(rgb) -> np.ndarray:
-    """`rgb` if it is an (H, W, 3) uint8 RGB array; a one-line SpiganError otherwise."""
+    """An image array as (H, W, 3) uint8 RGB; a one-line SpiganError if it is not one.
+
+    Accepted: (H, W, 3) RGB, (H, W, 4) RGBA (alpha dropped), (H, W) or (H, W, 1) gray
+    (replicated into R, G and B), all uint8. Other dtypes are refused rather than guessed
+    at (is a float image in [0, 1] or [0, 255]?); image files of 16 bits are read and
+    scaled by `data.io.read_rgb`."""
     if not isinstance(rgb, np.ndarray):
         raise SpiganError(f"image: expected an (H, W, 3) uint8 RGB array, got {type(rgb).__name__}")
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise SpiganError(f"image: expected an (H, W, 3) uint8 RGB array, got shape {rgb.shape}")
+    if rgb.ndim not in (2, 3) or (rgb.ndim == 3 and rgb.shape[2] not in (1, 3, 4)):
+        raise SpiganError(f"image: expected an (H, W, 3) uint8 RGB array (or (H, W, 4) RGBA, (H, W) gray), got "
+                          f"shape {rgb.shape}")
     if rgb.dtype != np.uint8:
         raise SpiganError(f"image: expected an (H, W, 3) uint8 RGB array, got {rgb.dtype} (scale to 0..255 and "
                           f"convert with .astype(np.uint8))")
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise SpiganError(f"image: empty image of shape {rgb.shape}")
-    return np.ascontiguousarray(rgb)  # views such as rgb[:, ::-1] too
+    return io.to_rgb8(rgb, "image", bgr=False)  # contiguous: views such as rgb[:, ::-1] too
 
 
 def load(checkpoint: str | Path, device: str | torch.device = "auto", batch_size: int = 8) -> Segmenter:

@@ -9,11 +9,24 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new file `.NAME.RANDOM.tmp` beside `path`, open for writing. Created with mode 0666
+    like a plain `open`, so the umask (and a folder's default ACL) decides who may read the
+    result; tempfile.mkstemp's 0600 would make every output readable by its owner alone."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path.parent}: no unused temporary name for {path.name}")
+
+
 def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
     """Calls `write(f)` on a temporary file next to `path`, then renames it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

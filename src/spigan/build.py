@@ -58,14 +58,19 @@ def build_networks(cfg: Config, device: torch.device, dtype: torch.dtype = torch
     return nets
 
 
+def imagenet_weight_files(nets: Networks) -> dict[str, str | None]:
+    """Each VGG's ImageNet weight file, None where it starts from random initialisation."""
+    files = {"task (VGG16)": nets.task.weight_file}
+    if nets.privileged is not None:
+        files["privileged (VGG16)"] = nets.privileged.weight_file
+    if nets.perceptual is not None:
+        files["perceptual φ (VGG19)"] = nets.perceptual.weight_file
+    return files
+
+
 def pretrained_report(nets: Networks) -> dict[str, bool]:
     """Which VGGs start from ImageNet weights (reported loudly in logs and results)."""
-    report = {"task (VGG16)": nets.task.pretrained}
-    if nets.privileged is not None:
-        report["privileged (VGG16)"] = nets.privileged.pretrained
-    if nets.perceptual is not None:
-        report["perceptual φ (VGG19)"] = nets.perceptual.pretrained
-    return report
+    return {name: file is not None for name, file in imagenet_weight_files(nets).items()}
 
 
 def build_optimizers(nets: Networks, cfg: Config) -> dict[str, torch.optim.Optimizer]:

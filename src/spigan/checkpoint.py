@@ -10,6 +10,8 @@ resumed run needs to continue exactly; and where its networks started (`init_fro
 
 from __future__ import annotations
 
+import logging
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +123,22 @@ def checkpoint_path(path: str | Path) -> Path:
     return path
 
 
+def has_checkpoint(run_dir: Path) -> bool:
+    """Whether a run folder holds any checkpoint: one that holds none (a run that failed
+    or was killed before its first) can be trained again from the start."""
+    return any((run_dir / "checkpoints").glob("*.pt"))
+
+
+def last_checkpoint(run_dir: Path) -> dict:
+    """A run's checkpoints/last.pt, to resume from; a folder whose run stopped before its
+    first checkpoint is a one-line error saying how to start it again."""
+    path = run_dir / "checkpoints" / "last.pt"
+    if not path.exists() and (run_dir / "config.yaml").is_file() and not has_checkpoint(run_dir):
+        raise SpiganError(f"{run_dir}: no checkpoint yet (the run stopped before its first): run the same "
+                          f"`spigan train ... --out {run_dir}` again to start it afresh")
+    return load_checkpoint(path)
+
+
 def load_checkpoint(path: str | Path) -> dict:
     """Reads a checkpoint without unpickling code (tensors and plain containers only). A run
     folder stands for its default checkpoint (`default_checkpoint`)."""
@@ -213,4 +231,8 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
                           f"this run ({', '.join(classes)})")
     for name in taken:
         nets.trainable()[name].load_state_dict(state["networks"][name])
+    built = [name for name in nets.present() if name not in taken]
+    logging.getLogger("spigan").info(
+        "train.init_from: %s from %s (its iteration %d)%s; optimisers and iteration start afresh", ", ".join(taken),
+        path, state["iteration"], f"; {', '.join(built)} as built" if built else "")
     return {"checkpoint": str(path), "iteration": state["iteration"], "networks": taken}

@@ -129,6 +129,7 @@ def cmd_demo(args) -> None:
 
 def cmd_train(args) -> None:
     from spigan.atomic import check_output_dir
+    from spigan.checkpoint import has_checkpoint
     from spigan.config import config_text, load_config
     from spigan.train import resume_run, train
 
@@ -152,19 +153,25 @@ def cmd_train(args) -> None:
                               "before key=value overrides (or --resume RUN_DIR)")
         cfg = load_config(args.config, args.overrides)
         run_dir = Path(args.out) if args.out else Path("runs") / cfg.name
-        if (run_dir / "config.yaml").exists():
+        # A folder whose run stopped before its first checkpoint has nothing to continue from:
+        # the same command (or a changed one) starts it afresh.
+        afresh = (run_dir / "config.yaml").exists()
+        if afresh and has_checkpoint(run_dir):
             raise SpiganError(f"{run_dir}: a run already exists there (continue it with --resume, choose another "
                               f"--out, or remove it)")
         check_output_dir(run_dir, "--out")
         if args.dry_run:
             return _dry_run(cfg, run_dir, config_text(cfg))
+        if afresh:
+            logging.getLogger("spigan").info("%s: the run there stopped before its first checkpoint; starting it "
+                                             "afresh", run_dir)
         results = train(cfg, run_dir, progress=not args.quiet)
         cfg_name, method = cfg.name, results.get("method")
     if not results:  # not the main process of a distributed run
         return
     miou = results["checkpoints"][results["default"]]["miou"]
-    print(f"{cfg_name} [{method}]: mIoU {'n/a' if miou is None else f'{100 * miou:.1f}'} ({results['protocol']}, "
-          f"{results['default']} checkpoint) -> {run_dir}")
+    print(f"{cfg_name} [{method}]: mIoU {'n/a' if miou is None else f'{100 * miou:.1f}'} on {results['scored_on']} "
+          f"({results['protocol']}, {results['default']} checkpoint) -> {run_dir}")
 
 
 def _dry_run(cfg, run_dir: Path, text: str) -> None:
@@ -184,10 +191,10 @@ def _dry_run(cfg, run_dir: Path, text: str) -> None:
 
 
 def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
-    from spigan.checkpoint import load_checkpoint
+    from spigan.checkpoint import last_checkpoint
     from spigan.config import config_text, resumed_config
 
-    state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    state = last_checkpoint(run_dir)
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", overrides)
     print(config_text(cfg), end="")
     print(f"# dry run: would resume at iteration {state['iteration']} of {cfg.train.iterations}; "
@@ -197,7 +204,8 @@ def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
 def cmd_config_show(args) -> None:
     from spigan.config import config_text, load_config
 
-    print(config_text(load_config(args.config, args.overrides)), end="")
+    # The roots are checked by train and --dry-run, which read the data: a config is shown without them.
+    print(config_text(load_config(args.config, args.overrides, roots=False)), end="")
 
 
 def cmd_config_list(args) -> None:
@@ -229,7 +237,7 @@ def cmd_evaluate(args) -> None:
         load_checkpoint,
         network_from_checkpoint,
     )
-    from spigan.data.datasets import eval_size_name, evaluation_samples
+    from spigan.data.datasets import data_name, eval_size_name, evaluation_samples
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.hardware import resolve_device
     from spigan.inference import evaluate_split
@@ -253,8 +261,10 @@ def cmd_evaluate(args) -> None:
     samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
     size = eval_size_name(cfg, args.eval_size)
-    print(format_scores(scores, f"{args.checkpoint} on {args.dataset}/{args.split}, scored at {size}"))
-    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split, "eval_size": size,
+    scored_on = data_name(args.dataset, args.split, args.domain, len(samples))
+    print(format_scores(scores, f"{args.checkpoint} on {scored_on}, scored at {size}"))
+    out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split,
+           "domain": args.domain if args.dataset == "sim" else None, "images": len(samples), "eval_size": size,
            **scores.to_dict()}
     if base_state is not None:
         base = evaluate_split(network_from_checkpoint(base_state, "task", device), samples, protocol, device,
@@ -335,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("checkpoint", help="a checkpoint file, or a run folder (its early_stop.pt, else last.pt)")
     ev.add_argument("--dataset", default="sim", help=" | ".join(DATASETS))
     ev.add_argument("--root", help="dataset root (real datasets)")
-    ev.add_argument("--split", default="val")
+    ev.add_argument("--split", default="val", help="simulator: train | val | test; a real dataset: its split's "
+                                                   "folder name (default val)")
     ev.add_argument("--domain", default="photo", choices=("sim", "photo"), help="simulator renderer (--dataset sim)")
     ev.add_argument("--frames", type=positive_int,
                     help="score this many frames (simulator: default data.val_frames; real: the first N images)")
@@ -349,22 +360,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     ab = sub.add_parser("ablate", help="source_only, base, no_pi, spigan, target_only over seeds, with a report")
-    ab.add_argument("config")
-    ab.add_argument("overrides", nargs="*", metavar="key=value")
-    ab.add_argument("--seeds", type=positive_int, default=3)
+    ab.add_argument("config", help="a YAML file, or a shipped config's name (`spigan config list`)")
+    ab.add_argument("overrides", nargs="*", metavar="key=value", help="changes to the config, for every run")
+    ab.add_argument("--seeds", type=positive_int, default=3, help="seeds 0..N-1 of every method (default 3)")
     ab.add_argument("--methods", nargs="+", choices=METHODS, default=None,
                     help="a subset of the methods (default: all five)")
     ab.add_argument("--jobs", type=positive_int, default=1,
                     help="runs trained at once, each on its share of the CPUs (2 is faster on a 2-core CPU)")
-    ab.add_argument("--out", default="runs/ablation")
+    ab.add_argument("--out", default="runs/ablation",
+                    help="folder of the runs (METHOD-sSEED) and the report; re-run to continue (default runs/ablation)")
     ab.add_argument("--oracle", action="store_true",
                     help="also report the best checkpoint chosen with target labels (labelled ORACLE)")
-    ab.add_argument("--quiet", action="store_true")
+    ab.add_argument("--quiet", action="store_true", help="no progress bars")
     ab.set_defaults(func=cmd_ablate)
 
     rp = sub.add_parser("report", help="rebuild tables and figures from finished runs, without training")
     rp.add_argument("runs", nargs="+", help="run directories")
-    rp.add_argument("--out", default="runs/report")
+    rp.add_argument("--out", default="runs/report",
+                    help="folder for report.md, report.csv, report.json and figures/ (default runs/report)")
     rp.add_argument("--oracle", action="store_true", help="include oracle rows where runs have them")
     rp.set_defaults(func=cmd_report)
 

@@ -198,14 +198,16 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
 
-    def validate(self) -> "Config":
+    def validate(self, roots: bool = True) -> "Config":
+        """Checks every key; `roots=False` leaves out the real datasets' roots (a config can
+        be shown before they are set; training needs them)."""
         variant_of(self)  # a known method
         for role in ("source", "target"):
             names = datasets_for(role)
             name = getattr(self.data, role)
             if name not in names:
                 raise SpiganError(f"data.{role}: unknown dataset {name!r} (a {role} can be: {', '.join(names)})")
-            if name != "sim" and not getattr(self.data, f"{role}_root"):
+            if roots and name != "sim" and not getattr(self.data, f"{role}_root"):
                 raise SpiganError(f"data.{role}_root: required for the {name} dataset")
         if self.train.precision not in ("auto", "fp32", "bf16", "fp16", "fp64"):
             raise SpiganError(f"train.precision: {self.train.precision!r} is not auto, fp32, bf16, fp16 or fp64")
@@ -391,12 +393,12 @@ def read_config_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     return _deep_update(merged, data)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None, roots: bool = True) -> Config:
     """Defaults <- YAML file (a path or a shipped config's name; its bases first) <-
-    overrides, validated."""
+    overrides, validated (the dataset roots too, unless `roots` is False)."""
     updates = read_config_file(find_config(path)) if path is not None else {}
     _deep_update(updates, parse_overrides(overrides or []))
-    return merge(Config(), updates).validate()
+    return merge(Config(), updates).validate(roots)
 
 
 def to_dict(cfg: Config) -> dict:

@@ -12,7 +12,7 @@ from torch import nn
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
-from spigan.data.datasets import eval_size_name, validation_samples
+from spigan.data.datasets import data_name, eval_size_name, validation_samples
 from spigan.evaluate import Evaluator, Scores
 from spigan.ontology import Protocol, protocol_for
 from spigan.results import RunResult
@@ -132,4 +132,6 @@ def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progr
             net = network_from_checkpoint(load_checkpoint(path), "task", device)
             scores[name] = evaluate_split(net, val, protocol, device, progress=progress)
     default = "early_stop" if "early_stop" in scores else "last"
-    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg))
+    scored_on = data_name(cfg.data.target, "val", cfg.data.sim_target_domain, len(val))
+    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg),
+                     scored_on=scored_on)

@@ -15,7 +15,7 @@ class MetricsLog:
     """metrics.jsonl (one JSON object per logged iteration) and TensorBoard scalars.
 
     On resume, rows logged after the checkpoint are dropped from metrics.jsonl and purged
-    from TensorBoard, so both read as one uninterrupted run."""
+    from TensorBoard, so both read as one uninterrupted run; a fresh run drops them all."""
 
     def __init__(self, run_dir: Path, resume_from: int | None = None):
         from torch.utils.tensorboard import SummaryWriter
@@ -33,8 +33,10 @@ class MetricsLog:
         with open(path, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in self.rows)
         self.file = open(path, "a")
+        # A fresh run purges from step 0: a run started again in its folder (it had stopped
+        # before its first checkpoint) does not show the old run's curves beside its own.
         self.writer = SummaryWriter(str(run_dir / "tensorboard"),
-                                    purge_step=resume_from + 1 if resume_from is not None else None)
+                                    purge_step=resume_from + 1 if resume_from is not None else 0)
 
     def write(self, iteration: int, values: dict[str, float]) -> None:
         row = {"iteration": iteration, **values}

@@ -44,6 +44,7 @@ class RunResult:
     threads: dict | None = None
     eval_size: str | None = None  # where scores were computed (data.datasets.eval_size_name)
     init_from: dict | None = None
+    scored_on: str | None = None  # the data scored, e.g. "sim/val (photo), 50 images" (data_name)
 
     def scores(self, which: str = "default") -> Scores:
         """`default`, or a checkpoint name (`last`, `early_stop`, `oracle`)."""
@@ -55,14 +56,14 @@ class RunResult:
                 "train_seconds": self.train_seconds, "early_stopping_iteration": self.early_stopping_iteration,
                 "imagenet_weights": self.imagenet_weights, "world_size": self.world_size,
                 "precision": self.precision, "threads": self.threads, "eval_size": self.eval_size,
-                "init_from": self.init_from}
+                "init_from": self.init_from, "scored_on": self.scored_on}
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunResult":
         checkpoints = {k: Scores.from_dict(v, d["protocol"]) for k, v in d["checkpoints"].items()}
         extra = {k: d[k] for k in ("method", "iterations", "train_seconds", "early_stopping_iteration",
                                    "imagenet_weights", "world_size", "precision", "threads", "eval_size",
-                                   "init_from") if k in d}
+                                   "init_from", "scored_on") if k in d}
         return cls(protocol=d["protocol"], checkpoints=checkpoints, default=d["default"], **extra)
 
     def save(self, path: Path) -> None:

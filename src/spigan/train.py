@@ -19,12 +19,18 @@ import torch
 
 from spigan import distributed
 from spigan.atomic import make_output_dir
-from spigan.build import build_networks, build_optimizers, class_names, pretrained_report
+from spigan.build import (
+    build_networks,
+    build_optimizers,
+    class_names,
+    imagenet_weight_files,
+    pretrained_report,
+)
 from spigan.checkpoint import (
     RunState,
     init_weights_from,
     keep_periodic,
-    load_checkpoint,
+    last_checkpoint,
     remove_stale_temporaries,
     save_checkpoint,
 )
@@ -174,13 +180,10 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
-        if init_from is not None:
-            built = [name for name in nets.present() if name not in init_from["networks"]]
-            log.info("train.init_from: %s from %s (its iteration %d)%s; optimisers and iteration start afresh",
-                     ", ".join(init_from["networks"]), init_from["checkpoint"], init_from["iteration"],
-                     f"; {', '.join(built)} as built" if built else "")
-        for name, ok in pretrained.items():
-            if not ok and name.split()[0] not in (init_from or {}).get("networks", ()):
+        for name, file in imagenet_weight_files(nets).items():
+            if file:
+                log.info("%s starts from ImageNet weights (%s)", name, file)
+            elif name.split()[0] not in (init_from or {}).get("networks", ()):
                 log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
                             "model.vgg19_weights to use them)", name)
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it, init_from=init_from)
@@ -210,7 +213,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     threads.start()
     thread_counts = [threads.threads]
     tic, start = time.perf_counter(), state.iteration
-    with _StopSignals() as signals:
+    with _StopSignals() as signals, bar:  # the bar's line ends before any error is printed
         while state.iteration < t.iterations:
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations
@@ -255,11 +258,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 save("last.pt")
                 if metrics is not None:
                     metrics.close()
-                bar.close()
                 distributed.teardown(ctx)
                 raise Interrupted(f"interrupted at iteration {iteration}: checkpoint saved; continue with "
                                   f"`spigan train --resume {run_dir}`")
-    bar.close()
     save("last.pt")
     distributed.check_identical(nets.trainable(), ctx, device)
     train_seconds = time.perf_counter() - tic
@@ -286,7 +287,7 @@ def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None =
     """Continues a run from its last checkpoint with its own config, changed by an edited
     RUN/config.yaml and `overrides` (`threads`: train.threads) in config.RESUME_SAFE's keys."""
     run_dir = Path(run_dir)
-    state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    state = last_checkpoint(run_dir)
     extra = list(overrides or []) + ([f"train.threads={threads}"] if threads is not None else [])
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", extra)
     if cfg.train.iterations < state["iteration"]:

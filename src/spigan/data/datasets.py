@@ -24,7 +24,7 @@ from spigan.data.transforms import (
 from spigan.errors import SpiganError
 from spigan.hardware import check_memory
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
-from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SimFrames, default_cache_dir
+from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SPLITS, SimFrames, default_cache_dir
 from spigan.sim.knobs import SimKnobs
 from spigan.variant import variant_of
 
@@ -105,8 +105,14 @@ def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"data.size {h}x{w}: rendering one simulator frame")
     cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
     knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
-    return SimSource(SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache, knobs=knobs),
-                     data.ontology)
+    where = f"data.cache_dir {cache}" if data.cache_dir else f"the frame cache {cache} (SPIGAN_CACHE)"
+    if cache.is_file():
+        raise SpiganError(f"{where}: is a file, not a folder")
+    try:  # creates the cache's folder
+        frames = SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache, knobs=knobs)
+    except OSError as e:
+        raise SpiganError(f"{where}: cannot keep the simulator's frames there ({e.strerror or e})") from e
+    return SimSource(frames, data.ontology)
 
 
 def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels")) -> Samples:
@@ -121,6 +127,8 @@ def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None =
     (`frames` long, default data.val_frames) or a real dataset under `root` (its first
     `frames` images if given), scored at `eval_size` (default: the config's)."""
     if dataset == "sim":
+        if split not in SPLITS:
+            raise SpiganError(f"--split {split}: the simulator's splits are {', '.join(SPLITS)}")
         return Samples(sim_frames(cfg, domain, split, frames or cfg.data.val_frames), None, ("image", "labels"))
     if dataset not in REAL_DATASETS:
         raise SpiganError(f"--dataset {dataset}: unknown dataset (available: sim, {', '.join(REAL_DATASETS)})")
@@ -131,6 +139,12 @@ def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None =
     if frames:
         source.items = source.items[:frames]
     return Samples(source, None, ("image", "labels"))
+
+
+def data_name(dataset: str, split: str, domain: str, images: int) -> str:
+    """Which data a score is on, for headers and results: `sim/val (photo), 50 images`
+    (the simulator's renderer named: `sim` and `photo` frames are different test sets)."""
+    return f"{dataset}/{split}{f' ({domain})' if dataset == 'sim' else ''}, {images} images"
 
 
 def eval_size_name(cfg: Config, eval_size: str | None = None) -> str:

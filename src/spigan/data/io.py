@@ -1,4 +1,5 @@
-"""Reading and writing dataset files exactly as distributed, with OpenCV.
+"""Reading and writing dataset files exactly as distributed, with OpenCV (Pillow for
+palette labels and what OpenCV cannot decode).
 
 Every reader returns arrays of a checked type and shape, or raises SpiganError naming the
 file and what is wrong with it. Writers are atomic (temporary file, fsync, rename).
@@ -30,18 +31,48 @@ def _imread(path: Path, flags: int) -> np.ndarray:
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """An 8-bit colour image (PNG or JPEG) -> (H, W, 3) uint8 RGB."""
+    """A photo in any format OpenCV or Pillow reads -> (H, W, 3) uint8 RGB.
+
+    Photos come as they come: an alpha channel is dropped, gray is replicated into R, G
+    and B, 16 bits are scaled by 255/65535 (rounded), palette images are expanded through
+    their palette. Only labels (read_index_png) are held to an exact format."""
     path = Path(path)
     if not path.is_file():
         raise SpiganError(f"{path}: image not found")
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
-    if image.dtype != np.uint8:
-        raise SpiganError(f"{path}: expected an 8-bit RGB image, got {image.dtype}")
-    if image.ndim == 2 or image.shape[2] == 1:
-        raise SpiganError(f"{path}: expected an 8-bit RGB image, got a grayscale one")
-    if image.shape[2] == 4:
-        raise SpiganError(f"{path}: expected an 8-bit RGB image, got RGBA (4 channels)")
-    return np.ascontiguousarray(image[..., ::-1])
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None  # BGR(A), gray, 8 or 16 bits
+    if image is not None:
+        return to_rgb8(image, path, bgr=True)
+    return to_rgb8(_read_with_pillow(path), path, bgr=False)
+
+
+def _read_with_pillow(path: Path) -> np.ndarray:
+    """What OpenCV cannot decode, as RGB(A), gray or 16-bit gray, through Pillow."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if image.mode in ("I;16", "I;16L", "I;16B", "I"):  # 16-bit gray (Pillow's "I" holds it too)
+                return np.clip(np.array(image), 0, 65535).astype(np.uint16)
+            return np.array(image.convert("RGB"))
+    except Exception as e:  # Pillow's decoders raise many kinds on bad bytes; all mean the same here
+        raise SpiganError(f"{path}: not a readable image (truncated, corrupt or not an image)") from e
+
+
+def to_rgb8(image: np.ndarray, where, bgr: bool) -> np.ndarray:
+    """(H, W), (H, W, 1|2|3|4) uint8 or uint16, in BGR(A) (`bgr`, OpenCV's order) or RGB(A)
+    order -> (H, W, 3) uint8 RGB; anything else is a one-line SpiganError naming `where`."""
+    if image.dtype == np.uint16:
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(x * 255 / 65535)
+    elif image.dtype != np.uint8:
+        raise SpiganError(f"{where}: expected an 8- or 16-bit image, got {image.dtype} (convert it to 8 bits)")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[2] not in (1, 2, 3, 4):
+        raise SpiganError(f"{where}: expected a gray, RGB or RGBA image, got shape {image.shape}")
+    if image.shape[2] <= 2:  # gray, or gray and alpha
+        return np.ascontiguousarray(np.repeat(image[..., :1], 3, axis=2))
+    return np.ascontiguousarray(image[..., 2::-1] if bgr else image[..., :3])
 
 
 def is_palette_png(path: Path) -> bool:

@@ -63,6 +63,12 @@ def _table(mapping: dict[int, int], size: int) -> np.ndarray:
     return table
 
 
+# A shipped config that trains a model of each ontology, named when a dataset cannot score
+# a model of another (a demo model, 16-class, on CamVid).
+SHIPPED_CONFIG = {"camvid-11": "sim2camvid", "16-class": "synthia2cityscapes_16_320x640",
+                  "7-category": "synthia2cityscapes_7"}
+
+
 class FileFrames:
     """Frames read from files (see module docstring).
 
@@ -72,8 +78,11 @@ class FileFrames:
     def __init__(self, layout: Layout, items: list[Item], ontology: str, size: tuple[int, int] | None,
                  resize_labels: bool = True, memory_bytes: int = 256 << 20):
         if ontology not in layout.to_ontology:
-            raise SpiganError(f"{layout.name} has no mapping to the {ontology} ontology "
-                              f"(available: {', '.join(layout.to_ontology)})")
+            hints = [f"`{SHIPPED_CONFIG[o]}`" for o in layout.to_ontology if o in SHIPPED_CONFIG]
+            raise SpiganError(f"{layout.name} has no mapping to the {ontology} ontology (available: "
+                              f"{', '.join(layout.to_ontology)}): it scores models trained with the "
+                              f"{' or '.join(layout.to_ontology)} ontology (data.ontology)"
+                              + (f", e.g. by the shipped config {' or '.join(hints)}" if hints else ""))
         self.layout, self.items, self.ontology = layout, items, ontology
         self.size, self.resize_labels = size, resize_labels
         self.table = _table(layout.to_ontology[ontology], 1 << 16)

@@ -22,6 +22,7 @@ from spigan.models.vgg import (
     init_vgg_,
     read_state_dict,
     vgg_features,
+    weight_file,
 )
 
 
@@ -71,6 +72,7 @@ class FCN8s(nn.Module):
         self.upscore_pool4 = nn.ConvTranspose2d(c, c, 4, stride=2, padding=pad2, bias=False)
         self.upscore8 = nn.ConvTranspose2d(c, c, 16, stride=8, padding=pad8, bias=False)
         self.pretrained = bool(weights)
+        self.weight_file = weight_file(weights, "vgg16") if weights else None  # named in the log
         self._init(weights)
 
     def _init(self, weights: str) -> None:

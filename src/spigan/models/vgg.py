@@ -68,6 +68,14 @@ def init_vgg_(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def weight_file(source: str, arch: str) -> str:
+    """The file `source` ("torchvision" or a path) names, for the log: the torch hub
+    cache's copy of the published file, or the path."""
+    if source == "torchvision":
+        return str(Path(torch.hub.get_dir()) / "checkpoints" / WEIGHT_URLS[arch].rsplit("/", 1)[1])
+    return str(Path(source).expanduser())
+
+
 def read_state_dict(source: str, arch: str) -> dict[str, torch.Tensor]:
     """Reads a torchvision-format VGG state dict without unpickling code.
 
@@ -119,6 +127,7 @@ class PerceptualVGG19(nn.Module):
         self.input = ImageNetInput()
         self.features = vgg_features(VGG19, width)
         self.pretrained = bool(weights)
+        self.weight_file = weight_file(weights, "vgg19") if weights else None  # named in the log
         if weights:
             copy_features_(self.features, read_state_dict(weights, "vgg19"), weights)
         else:
