@@ -12,8 +12,7 @@ from spigan.config import Config, load_config
 
 # Networks a few thousand parameters wide, 32x64 frames, 4 frames per split: a training
 # iteration takes well under a second. One thread and fp32, so that runs repeat bit for bit
-# (results can differ in the last bits between thread counts, and auto precision picks
-# bf16 on CPUs that have it).
+# (results can differ in the last bits between thread counts).
 TINY = ("model.generator_width=4", "model.generator_blocks=1", "model.discriminator_width=4",
         "model.fcn_width=8", "model.fcn_fc_dim=16", "model.perceptual_width=8", "model.fcn_input_padding=1",
         "data.size=[32,64]", "data.crop=[32,32]", "data.source_frames=4", "data.target_frames=4",

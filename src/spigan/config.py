@@ -127,9 +127,10 @@ class TrainConfig:
     # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
     # logging interval (spigan.hardware.ThreadBudget); N > 0 = exactly N (bit-exact reruns).
     threads: int = 0
-    # auto = bf16 where the hardware computes it natively (a GPU that supports it, a CPU with
-    # AVX512-BF16 or AMX), else fp32 | fp32 | bf16 (autocast; losses stay float32) | fp16
-    # (GPU, with loss scaling). See spigan.hardware.choose_precision.
+    # auto = bf16 on a GPU that supports it, fp32 on every CPU | fp32 | bf16 (autocast;
+    # losses stay float32; checked against fp32 before training, spigan.bf16_check) | fp16
+    # (GPU, with loss scaling) | fp64 (float64 throughout: slow; numbers that agree across
+    # CPUs). See spigan.hardware.choose_precision.
     precision: str = "auto"
     channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
     log_every: int = 10

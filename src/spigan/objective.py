@@ -67,7 +67,7 @@ def _apply(optimizers: dict[str, torch.optim.Optimizer], loss: torch.Tensor, ski
     # Wrong kernels can give non-finite gradients from a finite loss (bf16 on some CPUs,
     # issue 21); Adam would turn them into NaN weights.
     finite_loss = torch.isfinite(loss)
-    nonfinite = {name: (finite_loss & ~torch.isfinite(_largest_gradient(opt))).to(loss.dtype)
+    nonfinite = {name: (finite_loss & ~torch.isfinite(_gradient_sum(opt))).to(loss.dtype)
                  for name, opt in optimizers.items()}
     if skip_nonfinite and any(flag.item() for flag in nonfinite.values()):
         for opt in optimizers.values():
@@ -78,10 +78,12 @@ def _apply(optimizers: dict[str, torch.optim.Optimizer], loss: torch.Tensor, ski
     return {"skipped": loss.new_zeros(()), **{f"nonfinite_gradient/{name}": v for name, v in nonfinite.items()}}
 
 
-def _largest_gradient(optimizer: torch.optim.Optimizer) -> torch.Tensor:
-    """max |gradient| over the optimiser's parameters (inf or nan if any is)."""
-    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    return torch.nn.utils.get_total_norm(grads, norm_type=float("inf")) if grads else torch.zeros(())
+def _gradient_sum(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """The sum of every gradient element of the optimiser's parameters: not finite if any
+    element is not (or if they overflow float32 together, astronomically large anyway).
+    A sum, not max |g|: 1 ms against 18 ms per step at the demo's widths (docs/PERFORMANCE.md)."""
+    sums = [p.grad.sum() for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    return torch.stack(sums).sum() if sums else torch.zeros(())
 
 
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,

@@ -19,6 +19,7 @@ import torch
 
 from spigan import distributed
 from spigan.atomic import make_output_dir
+from spigan.bf16_check import checked_precision
 from spigan.build import (
     build_networks,
     build_optimizers,
@@ -157,12 +158,12 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     threads = ThreadBudget(cfg.train.threads)
     run_dir, t, variant = Path(run_dir), cfg.train, variant_of(cfg)
     device = resolve_device(t.device)
-    precision = choose_precision(t.precision, device)
     if device.type == "cpu":
         check_training_memory(cfg)
     ctx = distributed.setup(device.type)
     if ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
+    precision = checked_precision(choose_precision(t.precision, device), cfg, device, ctx)  # bf16 checked first
     seed_everything(t.seed)
 
     nets = build_networks(cfg, device, precision.dtype)
