@@ -31,7 +31,8 @@ def build_network(cfg: Config, name: str, imagenet: bool = True) -> nn.Module:
         return FCN8s(out, m.fcn_width, m.fcn_fc_dim, m.vgg16_weights if imagenet else "", m.fcn_input_padding,
                      m.fcn_dropout)
     if name == "generator":
-        return ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip)
+        return ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip,
+                               upsampling=m.generator_upsampling)
     if name == "discriminator":
         return PatchDiscriminator(m.discriminator_width, m.discriminator_layers)
     if name == "perceptual":

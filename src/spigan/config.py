@@ -18,6 +18,7 @@ from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
 
 P_TRAINED_ON = ("both", "source")  # loss.p_trained_on: what P learns from
+GENERATOR_UPSAMPLING = ("transposed", "resize")  # model.generator_upsampling (models/generator.py)
 
 
 @dataclass
@@ -28,6 +29,10 @@ class ModelConfig:
     generator_blocks: int = 9
     # Ours, not the paper's: G(x) = x + r(x), starting as the identity (models/generator.py).
     generator_skip: bool = False
+    # G's two upsampling layers: "transposed" (the paper's fractionally-strided convolutions)
+    # | "resize" (ours: nearest-neighbour x2, then a 3x3 convolution; the known cure for
+    # checkerboard artefacts, Odena et al. 2016; same parameter count).
+    generator_upsampling: str = "transposed"
     discriminator_width: int = 64
     discriminator_layers: int = 3
     fcn_width: int = 64  # VGG16 base width of T and P
@@ -238,6 +243,9 @@ class Config:
             raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
         if self.loss.depth_far not in DEPTH_FAR:
             raise SpiganError(f"loss.depth_far: {self.loss.depth_far!r} is not one of {', '.join(DEPTH_FAR)}")
+        if self.model.generator_upsampling not in GENERATOR_UPSAMPLING:
+            raise SpiganError(f"model.generator_upsampling: {self.model.generator_upsampling!r} is not one of "
+                              f"{', '.join(GENERATOR_UPSAMPLING)}")
         if self.loss.p_trained_on not in P_TRAINED_ON:
             raise SpiganError(f"loss.p_trained_on: {self.loss.p_trained_on!r} is not one of {', '.join(P_TRAINED_ON)}")
         if self.data.eval_size not in EVAL_SIZES:
