@@ -1,6 +1,7 @@
 """The loop: a few iterations of the real train() on tiny frames, in process; exact resume;
 non-finite losses; the same numbers as before the refactor of issue 11; runs started from
-another run's weights (train.init_from)."""
+another run's weights (train.init_from); the pretraining (train.method=pretrain) and φ
+taken from it."""
 
 import json
 import logging
@@ -399,3 +400,47 @@ def test_resuming_an_initialised_run_never_reads_the_source_again(finished_run, 
     assert losses(tmp_path / "resumed") == losses(tmp_path / "straight")
     _same_networks(tmp_path / "straight" / "checkpoints" / "last.pt", tmp_path / "resumed" / "checkpoints" / "last.pt")
     assert resumed["init_from"] == straight["init_from"]
+
+
+def _equal(weights: dict, other: dict) -> bool:
+    return weights.keys() == other.keys() and all(torch.equal(v, other[k]) for k, v in weights.items())
+
+
+def test_the_pretraining_trains_t_p_and_phi_and_its_checkpoint_holds_them(pretrained_run, tiny_config):
+    """T, P, φ and φ's head all move from the weights train() built (rebuilt here from the
+    same seed: φ's conv5_3 and conv5_4, never run, are equal, which shows they are those
+    weights), with their own Adam each; finite, logged losses; T scored, no early stopping."""
+    import spigan
+    from spigan.build import build_networks
+    from spigan.checkpoint import network_from_checkpoint
+
+    run, results = pretrained_run
+    cfg = tiny_config("train.method=pretrain", "train.iterations=3")
+    train_module.seed_everything(cfg.train.seed)
+    built = build_networks(cfg, torch.device("cpu"))
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    trained = {"task", "privileged", "perceptual", "perceptual_head"}
+    assert set(state["networks"]) == set(state["optimizers"]) == trained and state["iteration"] == 3
+    for name, net in built.present().items():
+        assert not _equal(net.state_dict(), state["networks"][name]), f"{name} did not move"
+    first_unused = len(built.perceptual.used_layers())
+    for key, value in built.perceptual.state_dict().items():
+        if int(key.split(".")[1]) >= first_unused:
+            assert torch.equal(value, state["networks"]["perceptual"][key]), key
+
+    rows = losses(run)
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
+    for row in rows:
+        assert {"task_source", "privileged_source", "perceptual_task"} <= row.keys()
+        assert all(np.isfinite(row[k]) for k in ("task_source", "privileged_source", "perceptual_task"))
+        assert not {"adversarial", "discriminator", "task_adapted", "perceptual"} & row.keys()
+    assert results["method"] == "pretrain" and results["iterations"] == 3
+    assert results["early_stopping_iteration"] is None and set(results["checkpoints"]) == {"last"}
+    assert 0 <= results["checkpoints"]["last"]["miou"] <= 1
+
+    phi = network_from_checkpoint(state, "perceptual")  # φ alone, as a spigan run's φ: frozen
+    assert _equal(phi.state_dict(), state["networks"]["perceptual"])
+    assert not phi.training and not any(p.requires_grad for p in phi.parameters())
+    model = spigan.load(run)  # T (and P) as from any run
+    assert model.has_depth and model.segment(np.zeros((32, 64, 3), np.uint8)).shape == (32, 64)
+

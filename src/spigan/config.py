@@ -110,7 +110,9 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only (spigan.variant)
+    # spigan | no_pi | base | source_only | target_only (Table 2) | pretrain (T, P and φ on the
+    # simulator's labels and depth: a warm start for the others) (spigan.variant)
+    method: str = "spigan"
     iterations: int = 20000
     batch_size: int = 1
     lr: float = 2e-4  # Adam, all networks (paper §4.1)

@@ -122,7 +122,8 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
     ax = axes[0, 0]
     for key, label in (("task_source", "task on x_s"), ("task_adapted", "task on G(x_s)"),
                        ("perceptual", "perceptual"), ("privileged_source", "privileged on x_s"),
-                       ("privileged_adapted", "privileged on G(x_s)")):
+                       ("privileged_adapted", "privileged on G(x_s)"),
+                       ("perceptual_task", "φ's segmentation on x_s (pretraining)")):
         if any(h.get(key) for h in history):  # absent, or identically zero (a term the method lacks)
             ax.plot(its, [h.get(key, float("nan")) for h in history], label=label)
     ax.set_xlabel("iteration")

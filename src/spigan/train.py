@@ -23,7 +23,7 @@ from spigan.build import (
     build_networks,
     build_optimizers,
     class_names,
-    imagenet_weight_files,
+    log_imagenet_weights,
     pretrained_report,
 )
 from spigan.checkpoint import (
@@ -57,6 +57,7 @@ from spigan.objective import (
     Networks,
     adaptation_step,
     discriminator_step,
+    pretrain_step,
     supervised_step,
 )
 from spigan.variant import Variant, variant_of
@@ -82,10 +83,14 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
     `measure_gradients`: the first adaptation step also measures what each term of Eq. 1
     sends into G (objective.generator_gradient_norms). Images and depth reach the networks in
     `dtype` (the weights' dtype: float64 under train.precision=fp64)."""
-    if not variant.adapted:
+    if not variant.adapted:  # one step on one labelled batch: of T alone, or of T, P and φ (pretrain)
         batch = next(source_it)
-        step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device, dtype),
-                               batch["labels"].to(device), skip_nonfinite, scaler)
+        x, y = batch["image"].to(device, dtype), batch["labels"].to(device)
+        if variant.pretraining:
+            step = pretrain_step(step_nets["pretrain"], optimizers, variant.weights, x, y,
+                                 batch["depth"].to(device, dtype), skip_nonfinite, scaler)
+        else:
+            step = supervised_step(step_nets["supervised"].task, optimizers["task"], x, y, skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
     batch = next(source_it)
     x_r = next(target_it)["image"].to(device, dtype, non_blocking=True)
@@ -180,12 +185,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
-        for name, file in imagenet_weight_files(nets).items():
-            if file:
-                log.info("%s starts from ImageNet weights (%s)", name, file)
-            elif name.split()[0] not in (init_from or {}).get("networks", ()):
-                log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
-                            "model.vgg19_weights to use them)", name)
+        log_imagenet_weights(nets, taken=(init_from or {}).get("networks", ()))
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it, init_from=init_from)
     if resume is not None:
         state.load_state_dict(resume)
