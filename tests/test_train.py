@@ -444,3 +444,38 @@ def test_the_pretraining_trains_t_p_and_phi_and_its_checkpoint_holds_them(pretra
     model = spigan.load(run)  # T (and P) as from any run
     assert model.has_depth and model.segment(np.zeros((32, 64, 3), np.uint8)).shape == (32, 64)
 
+
+def test_a_spigan_run_takes_phi_from_a_pretraining_keeps_it_frozen_and_resumes_with_it(
+        pretrained_run, tmp_path, monkeypatch, tiny_config):
+    """φ comes from the pretraining, has no optimiser, does not change; the run's checkpoint
+    holds it (and only there, beside the trained networks), so a resumed run has the same φ
+    with the pretraining gone."""
+    shutil.copytree(pretrained_run[0], tmp_path / "pretrain")
+    source = tmp_path / "pretrain" / "checkpoints" / "last.pt"
+    phi = load_checkpoint(source)["networks"]["perceptual"]
+    seen = {}
+    real = train_module.run_iteration
+
+    def first_look(variant, step_nets, optimizers, *args, **kwargs):
+        if not seen:
+            perceptual = step_nets["all"].perceptual
+            seen.update(phi=_equal(perceptual.state_dict(), phi), optimizers=set(optimizers),
+                        frozen=not any(p.requires_grad for p in perceptual.parameters()))
+        return real(variant, step_nets, optimizers, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "run_iteration", first_look)
+    results = train(tiny_config("train.iterations=2", f"train.init_from={tmp_path / 'pretrain'}"), tmp_path / "run",
+                    progress=False)
+    assert seen == {"phi": True, "optimizers": {"task", "generator", "discriminator", "privileged"}, "frozen": True}
+    assert results["init_from"] == {"checkpoint": str(source), "iteration": 3,
+                                    "networks": ["task", "privileged", "perceptual"]}
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert set(state["networks"]) == {"task", "generator", "discriminator", "privileged", "perceptual"}
+    assert set(state["optimizers"]) == {"task", "generator", "discriminator", "privileged"}
+    assert _equal(state["networks"]["perceptual"], phi)  # unchanged by training
+
+    monkeypatch.setattr(train_module, "run_iteration", real)
+    shutil.rmtree(tmp_path / "pretrain")
+    resume_run(tmp_path / "run", progress=False, overrides=["train.iterations=3"])
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["iteration"] == 3 and _equal(state["networks"]["perceptual"], phi)

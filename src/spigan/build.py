@@ -83,9 +83,11 @@ def log_imagenet_weights(nets: Networks, taken: Sequence[str] = ()) -> None:
     (train.init_from, whose own log line says where from)."""
     log = logging.getLogger("spigan")
     for name, file in imagenet_weight_files(nets).items():
+        if name.split()[0] in taken:  # its ImageNet weights, if any, were replaced
+            continue
         if file:
             log.info("%s starts from ImageNet weights (%s)", name, file)
-        elif name.split()[0] not in taken:
+        else:
             log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
                         "model.vgg19_weights to use them)", name)
 

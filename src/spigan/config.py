@@ -121,9 +121,10 @@ class TrainConfig:
     generator_steps: int = 5  # G steps per step of D, T and P (paper §4.1)
     seed: int = 0
     # A checkpoint, or a run folder (its early_stop.pt, else last.pt), whose weights start this
-    # run (mmsegmentation's load_from): each of T, P, G, D that both have, by name; not its
-    # optimisers, data position, early stopping or iteration. φ is never in checkpoints (it
-    # comes from model.vgg19_weights). "" = off: networks as built.
+    # run (mmsegmentation's load_from): each of T, P, G, D, φ that both have, by name; not its
+    # optimisers, data position, early stopping or iteration. φ is in the checkpoints of a
+    # pretraining (train.method: pretrain) and of runs that took it from one; elsewhere it
+    # comes from model.vgg19_weights. "" = off: networks as built.
     init_from: str = ""
     device: str = "auto"  # auto | cpu | cuda
     # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
