@@ -187,8 +187,9 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
         if not variant_of(r.cfg).adapted:
             continue
         rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        start = f", started from {r.result.started_from()}" if r.result.init_from else ""
         written[plot_losses(rows, r.result.early_stopping_iteration, folder / f"losses_{method}.png",
-                            f"{method}, seed {r.seed} (cf. Fig. 3-4)")] = (1, 3 if _has_shares(rows) else 2)
+                            f"{method}, seed {r.seed}{start} (cf. Fig. 3-4)")] = (1, 3 if _has_shares(rows) else 2)
     written.update(qualitative(first, folder, examples))
     return written
 
