@@ -1,5 +1,5 @@
-"""Fixtures shared by the tests: the tiny configuration every training test runs, and a
-finished tiny run to evaluate, predict and report from."""
+"""Fixtures shared by the tests: the tiny configuration every training test runs, a
+finished tiny run to evaluate, predict and report from, and a tiny pretraining."""
 
 from __future__ import annotations
 
@@ -61,6 +61,16 @@ def finished_run(tmp_path_factory, tiny):
     results = train(cfg, folder / "spigan", progress=False)
     train(tiny("train.method=source_only", "train.iterations=2")[0], folder / "source_only", progress=False)
     return folder, results
+
+
+@pytest.fixture(scope="session")
+def pretrained_run(tmp_path_factory, tiny):
+    """A 3-iteration pretraining (train.method=pretrain: T, P and φ on simulator frames):
+    (run folder, results)."""
+    from spigan.train import train
+
+    run = tmp_path_factory.mktemp("pretrain") / "pretrain"
+    return run, train(tiny("train.method=pretrain", "train.iterations=3")[0], run, progress=False)
 
 
 def biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:

@@ -59,6 +59,8 @@ def test_the_check_covers_every_call_of_an_iteration(tiny_config):
                                    ("privileged", (4, 3, 32, 32)), ("privileged", (2, 3, 32, 32)),
                                    ("perceptual", (2, 3, 32, 32))]
     assert network_shapes(tiny_config("train.method=source_only")) == [("task", (2, 3, 32, 32))]
+    assert [n for n, _ in network_shapes(tiny_config("train.method=pretrain"))] == ["task", "privileged",
+                                                                                      "perceptual"]
     assert [n for n, _ in network_shapes(tiny_config("train.method=base"))] == ["generator", "discriminator",
                                                                                   "task", "task"]
 

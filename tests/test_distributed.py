@@ -75,3 +75,20 @@ def test_two_processes_train_in_every_cpu_precision(tmp_path, tiny, precision):
     assert results["world_size"] == 2 and results["precision"]["used"] == precision
     state = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")
     assert all(torch.isfinite(v).all() for net in state["networks"].values() for v in net.values())
+
+
+@pytest.mark.slow
+def test_a_pretraining_in_two_processes_matches_one(tmp_path, tiny):
+    """T, P, φ and its head under DDP (φ's conv5_3 and conv5_4, never run, stay frozen, so
+    DDP waits for no gradient): the same weights as one process with the global batch."""
+    (tmp_path / "tiny.yaml").write_text("name: tiny\n")
+    common = tiny(*COMMON, "train.method=pretrain")[1]
+    run(["tiny.yaml", "--out", "ddp", "--quiet"] + common + ["train.batch_size=2"], 2, tmp_path)
+    run(["tiny.yaml", "--out", "single", "--quiet"] + common + ["train.batch_size=4"], 1, tmp_path)
+    assert json.loads((tmp_path / "ddp" / "results.json").read_text())["world_size"] == 2  # ranks checked identical
+    a = load_checkpoint(tmp_path / "ddp" / "checkpoints" / "last.pt")["networks"]
+    b = load_checkpoint(tmp_path / "single" / "checkpoints" / "last.pt")["networks"]
+    assert set(a) == set(b) == {"task", "privileged", "perceptual", "perceptual_head"}
+    for name in a:
+        for key, value in a[name].items():
+            torch.testing.assert_close(value, b[name][key], rtol=1e-5, atol=1e-5, msg=f"{name}.{key}")

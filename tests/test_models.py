@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from spigan.errors import SpiganError
-from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
 from spigan.models.vgg import VGG16, vgg_features
 
 
@@ -165,3 +165,35 @@ def test_generator_upsampling_is_validated_and_defaults_to_the_papers():
     assert load_config(None, []).model.generator_upsampling == "transposed"
     with pytest.raises(SpiganError, match="^model.generator_upsampling: 'bilinear' is not one of transposed, resize$"):
         load_config(None, ["model.generator_upsampling=bilinear"]).validate(roots=False)
+
+
+def test_perceptual_head_scores_every_tap_upsampled_and_summed():
+    """φ's segmentation head (pretraining): starts at zero like FCN's score layers; scores
+    are the sum over φ's five taps of a 1x1 convolution, bilinearly upsampled to the image."""
+    import torch.nn.functional as F
+
+    phi = PerceptualVGG19(width=8)
+    taps = phi(torch.rand(2, 3, 32, 48) * 2 - 1)
+    head = PerceptualHead(5, width=8)
+    assert torch.equal(head(taps), torch.zeros(2, 5, 32, 48))
+    for score in head.scores:
+        nn.init.normal_(score.weight)
+        nn.init.normal_(score.bias)
+    by_hand = torch.zeros(2, 5, 32, 48)
+    for tap, score in zip(taps, head.scores):
+        w = score.weight[:, :, 0, 0]  # (classes, channels)
+        low = torch.einsum("kc,bchw->bkhw", w, tap) + score.bias[None, :, None, None]
+        by_hand += F.interpolate(low, size=(32, 48), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(head(taps), by_hand, rtol=1e-5, atol=1e-5)
+    assert [t.shape[1] for t in taps] == [s.in_channels for s in head.scores] == [8, 16, 32, 64, 64]
+
+
+def test_phi_is_frozen_until_unfrozen_and_then_only_the_layers_it_runs_learn():
+    phi = PerceptualVGG19(width=8)
+    assert not any(p.requires_grad for p in phi.parameters())
+    phi.unfreeze_()
+    used = set(map(id, phi.used_layers().parameters()))
+    assert all(p.requires_grad == (id(p) in used) for p in phi.parameters())
+    assert len(list(phi.parameters())) - len(used) == 4  # conv5_3 and conv5_4: never run
+    phi.train()
+    assert not phi.training  # no layer of φ differs between modes; it stays in eval

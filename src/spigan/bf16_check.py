@@ -62,6 +62,8 @@ def network_shapes(cfg: Config) -> list[tuple[str, tuple[int, ...]]]:
     variant = variant_of(cfg)
     h, w = cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size
     b = cfg.train.batch_size
+    if variant.pretraining:  # T, P and φ, each on the source batch
+        return [("task", (b, 3, h, w)), ("privileged", (b, 3, h, w)), ("perceptual", (b, 3, h, w))]
     if not variant.adapted:
         return [("task", (b, 3, h, w))]
     shapes = [("generator", (b, 3, h, w)), ("discriminator", (2 * b, 3, h, w)), ("task", (2 * b, 3, h, w)),

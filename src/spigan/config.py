@@ -115,18 +115,25 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only (spigan.variant)
+    # spigan | no_pi | base | source_only | target_only (Table 2) | pretrain (T, P and φ on the
+    # simulator's labels and depth: a warm start for the others) (spigan.variant)
+    method: str = "spigan"
     iterations: int = 20000
     batch_size: int = 1
     lr: float = 2e-4  # Adam, all networks (paper §4.1)
     beta1: float = 0.5  # Adam betas: CycleGAN's, which the paper's G and D come from
     beta2: float = 0.999
     generator_steps: int = 5  # G steps per step of D, T and P (paper §4.1)
+    # Ours, not the paper's (0 = off): for the first N iterations of an adapted run only G and
+    # D learn; T and P stay fixed, their losses on G(x_s) still reaching G. A warm-started T
+    # then first meets G(x_s) after G has learnt some of the target's look (issue 22).
+    adaptation_warmup: int = 0
     seed: int = 0
     # A checkpoint, or a run folder (its early_stop.pt, else last.pt), whose weights start this
-    # run (mmsegmentation's load_from): each of T, P, G, D that both have, by name; not its
-    # optimisers, data position, early stopping or iteration. φ is never in checkpoints (it
-    # comes from model.vgg19_weights). "" = off: networks as built.
+    # run (mmsegmentation's load_from): each of T, P, G, D, φ that both have, by name; not its
+    # optimisers, data position, early stopping or iteration. φ is in the checkpoints of a
+    # pretraining (train.method: pretrain) and of runs that took it from one; elsewhere it
+    # comes from model.vgg19_weights. "" = off: networks as built.
     init_from: str = ""
     device: str = "auto"  # auto | cpu | cuda
     # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
@@ -179,7 +186,7 @@ class EarlyStoppingConfig:
 RANGES_AT_LEAST = [
     ("train", "iterations", 1), ("train", "batch_size", 1), ("train", "generator_steps", 1), ("train", "log_every", 1),
     ("train", "checkpoint_every", 1), ("train", "keep_checkpoints", 0), ("train", "seed", 0),
-    ("train", "image_every", 0), ("train", "validate_every", 0),
+    ("train", "image_every", 0), ("train", "validate_every", 0), ("train", "adaptation_warmup", 0),
     ("loss", "adversarial", 0), ("loss", "task", 0), ("loss", "privileged", 0), ("loss", "perceptual", 0),
     ("model", "generator_width", 1), ("model", "generator_blocks", 0), ("model", "discriminator_width", 1),
     ("model", "discriminator_layers", 1), ("model", "fcn_width", 1), ("model", "fcn_fc_dim", 1),
