@@ -153,6 +153,25 @@ def test_init_from_a_run_folder_takes_every_network_both_runs_have(finished_run,
     assert _equal(nets.perceptual, phi)  # φ is in no spigan run's checkpoint (none trained it): as built
 
 
+def test_init_networks_takes_only_the_networks_named(finished_run, tiny_config):
+    """train.init_networks: the levers of issue 22 start some networks warm, others as built."""
+    folder, _ = finished_run
+    cfg = tiny_config()
+    torch.manual_seed(1)
+    nets = build_networks(cfg, torch.device("cpu"))
+    built = {name: _weights(net) for name, net in nets.present().items()}
+    source = load_checkpoint(folder / "spigan" / "checkpoints" / "early_stop.pt")["networks"]
+    record = init_weights_from(nets, folder / "spigan", class_names(cfg), only="task, generator")
+    assert record["networks"] == ["task", "generator"]
+    assert _equal(nets.task, source["task"]) and _equal(nets.generator, source["generator"])
+    for name in ("discriminator", "privileged", "perceptual"):
+        assert _equal(getattr(nets, name), built[name]), name
+    no_pi = build_networks(tiny_config("train.method=no_pi"), torch.device("cpu"))
+    with pytest.raises(SpiganError, match="^train.init_networks: 'privileged' is not a network of this run "
+                                          "\\(task, generator, discriminator, perceptual\\)$"):
+        init_weights_from(no_pi, folder / "spigan", class_names(cfg), only="task,privileged")
+
+
 def test_init_from_a_source_only_checkpoint_takes_t_alone(finished_run, tiny_config):
     folder, _ = finished_run
     cfg = tiny_config()

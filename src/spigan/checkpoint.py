@@ -199,7 +199,7 @@ def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(n) for n in t.shape) + ")"
 
 
-def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]) -> dict:
+def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str], only: str = "") -> dict:
     """Starts `nets` from another run's weights (`train.init_from`): each network (T, P, G,
     D, φ and its head) that both `nets` and the checkpoint have, matched by name; the others
     stay as built. φ is in a checkpoint where a pretraining trained it (`pretrain`), or
@@ -210,6 +210,8 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
         nets: this run's networks, as built.
         source: a checkpoint, or a run folder (its default checkpoint).
         classes: the classes this run's T predicts.
+        only: `train.init_networks`: the networks to take, comma-separated ("" = every one
+            both have); a name this run lacks is an error.
     Returns:
         The record for results.json: {"checkpoint", "iteration" (the source's), "networks"}.
     Raises:
@@ -224,7 +226,11 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
         raise SpiganError(f"train.init_from: {e}") from e
     where = f"train.init_from: {path}"
     ours = nets.present()
-    taken = [name for name in ours if name in state["networks"]]
+    wanted = [name.strip() for name in only.split(",") if name.strip()]
+    for name in wanted:
+        if name not in ours:
+            raise SpiganError(f"train.init_networks: {name!r} is not a network of this run ({', '.join(ours)})")
+    taken = [name for name in ours if name in state["networks"] and (not wanted or name in wanted)]
     if not taken:
         raise SpiganError(f"{where}: holds none of this run's networks ({', '.join(ours)}; it holds "
                           f"{', '.join(state['networks']) or 'none'})")

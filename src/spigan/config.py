@@ -135,6 +135,8 @@ class TrainConfig:
     # pretraining (train.method: pretrain) and of runs that took it from one; elsewhere it
     # comes from model.vgg19_weights. "" = off: networks as built.
     init_from: str = ""
+    # Which of them to take, comma-separated (e.g. "task,perceptual"); "" = every one both have.
+    init_networks: str = ""
     device: str = "auto"  # auto | cpu | cuda
     # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
     # logging interval (spigan.hardware.ThreadBudget); N > 0 = exactly N (bit-exact reruns).

@@ -173,9 +173,9 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     nets = build_networks(cfg, device, precision.dtype)
     # A new run only: a resumed one continues from its own checkpoint's weights.
-    init_from = init_weights_from(nets, t.init_from, class_names(cfg)) if t.init_from and resume is None else None
+    init_from = (init_weights_from(nets, t.init_from, class_names(cfg), t.init_networks)
+                 if t.init_from and resume is None else None)
     optimizers = build_optimizers(nets, cfg)
-    pretrained = pretrained_report(nets)
     source_it, target_it = _data_streams(cfg, variant, ctx, progress)
 
     # Only now, with data and weights found readable, does the run directory appear.
@@ -271,7 +271,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         result = evaluate_checkpoints(run_dir, cfg, device, progress)
         result = dataclasses.replace(
             result, method=variant.method, iterations=state.iteration, train_seconds=train_seconds,
-            early_stopping_iteration=state.stopper.fired_at, imagenet_weights=pretrained, world_size=ctx.world_size,
+            early_stopping_iteration=state.stopper.fired_at, imagenet_weights=pretrained_report(nets), world_size=ctx.world_size,
             precision=precision.to_dict(), init_from=state.init_from,
             threads={"setting": t.threads, "min": min(thread_counts), "max": max(thread_counts)})
         result.save(run_dir / "results.json")
