@@ -64,7 +64,7 @@ def run_all(plan: list[tuple[list[str], Path]], jobs: int) -> None:
 
 def miou(run_dir: Path) -> float:
     r = json.loads((run_dir / "results.json").read_text())
-    return r["checkpoints"][r["default"]]["miou"]
+    return 100 * r["checkpoints"][r["default"]]["miou"]  # stored as a fraction
 
 
 def main() -> None:
