@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from spigan.atomic import write_text_atomically
-from spigan.data.io import write_file_atomic, write_palette_png_atomic, write_png_atomic
+from spigan.data.io import depth_to_cm, write_file_atomic, write_palette_png_atomic, write_png_atomic
 from spigan.data.real import VISTAS_SPLITS
 from spigan.errors import SpiganError
 from spigan.ontology import (
@@ -138,10 +138,9 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
         if layout == "synthia":
             labels = np.zeros((height, width, 3), dtype=np.uint16)
             labels[..., 2] = TO_SYNTHIA[frame.labels]  # red channel, in OpenCV's BGR order
-            depth_cm = np.clip(np.round(frame.depth.astype(np.float64) * 100), 0, 65535).astype(np.uint16)
             write_png_atomic(paths["labels"], labels)
             write_png_atomic(paths["color"], colorize(frame.labels, PALETTE_16)[..., ::-1])
-            write_png_atomic(paths["depth"], depth_cm)
+            write_png_atomic(paths["depth"], depth_to_cm(frame.depth))
         elif layout == "vistas":  # 8-bit palette PNGs, as Mapillary distributes them
             write_palette_png_atomic(paths["labels"], TO_VISTAS[frame.labels], vistas_colors())
         else:

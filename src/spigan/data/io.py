@@ -151,6 +151,12 @@ def read_synthia_depth(path: str | Path) -> np.ndarray:
     return check_depth(image.astype(np.float32) / 100.0, path)
 
 
+def depth_to_cm(depth: np.ndarray) -> np.ndarray:
+    """Depth in metres -> (H, W) uint16 centimetres, SYNTHIA's encoding: rounded to the
+    nearest centimetre; 65535 means 655.35 m or beyond (the sky)."""
+    return np.clip(np.round(np.asarray(depth, dtype=np.float64) * 100), 0, 65535).astype(np.uint16)
+
+
 def check_depth(depth: np.ndarray, path) -> np.ndarray:
     """Depth must be finite and non-negative (0 marks a missing value, skipped by the loss)."""
     if not np.isfinite(depth).all():
