@@ -132,6 +132,8 @@ class TrainConfig:
     # (GPU, with loss scaling). See spigan.hardware.choose_precision.
     precision: str = "auto"
     channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
+    # metrics.jsonl rows: each term's mean over every N iterations, and the last iteration;
+    # iteration 1 is logged too (alone, closing no interval), so that any run has a curve.
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
@@ -139,8 +141,8 @@ class TrainConfig:
     # On logging iterations, the norm of the gradient each weighted term of Eq. 1 sends into
     # G (metrics.jsonl, TensorBoard, the loss figure, the report). Same trajectory either way.
     log_generator_gradients: bool = True
-    # TensorBoard image panels every N iterations (0 = never): fixed source and target
-    # frames through G, P and T, beside their labels (spigan.monitor).
+    # TensorBoard image panels every N iterations and at the first and last (0 = never):
+    # fixed source and target frames through G, P and T, beside their labels (spigan.monitor).
     image_every: int = 500
     # Target-validation mIoU in TensorBoard every N iterations (0 = never, the default). It
     # reads the target's validation labels, so it is a curve to look at, never used to

@@ -1,6 +1,6 @@
 """What TensorBoard shows of a run besides its losses: image panels of fixed frames every
-`train.image_every` iterations, and, off by default, the target-validation mIoU every
-`train.validate_every` iterations.
+`train.image_every` iterations (and at the first and the last), and, off by default, the
+target-validation mIoU every `train.validate_every` iterations.
 
 Neither changes the training trajectory: the networks run in eval mode without gradients,
 the torch RNG is forked around them, and frames come from the validation splits (their own
@@ -50,12 +50,13 @@ class Monitor:
         self._val = None
         self._off: set[str] = set()  # what could not be shown (said once, then skipped)
 
-    def after(self, iteration: int) -> None:
-        """Logs what is due at `iteration`."""
+    def after(self, iteration: int, last: bool = False) -> None:
+        """Logs what is due at `iteration` (`last`: the run's final one). Images come at
+        the first and the last iteration too, so a run shorter than image_every shows some."""
         t = self.cfg.train
         if self.metrics is None:
             return
-        if t.image_every and iteration % t.image_every == 0:
+        if t.image_every and (iteration % t.image_every == 0 or iteration == 1 or last):
             self._quietly(self.images, iteration, "train.image_every")
         if t.validate_every and iteration % t.validate_every == 0:
             self._quietly(self.validate, iteration, "train.validate_every")

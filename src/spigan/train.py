@@ -141,10 +141,8 @@ def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progr
     keys = variant.batch_keys if variant.train_role == "source" else ("image", "labels")
     source_it = EndlessBatches(Samples(labelled, crop, keys), t.batch_size, t.seed + 1, ctx.rank, ctx.world_size,
                                cfg.data.workers)
-    target_it = None
-    if target is not None:
-        target_it = EndlessBatches(Samples(target, crop, ("image",)), t.batch_size, t.seed + 2, ctx.rank,
-                                   ctx.world_size, cfg.data.workers)
+    target_it = None if target is None else EndlessBatches(Samples(target, crop, ("image",)), t.batch_size,
+                                                           t.seed + 2, ctx.rank, ctx.world_size, cfg.data.workers)
     return source_it, target_it
 
 
@@ -226,14 +224,16 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 state.pending.setdefault(name, []).extend((iteration, v) for v in values)
             bar.update(1)
 
-            if iteration % t.log_every == 0 or iteration == t.iterations:
-                values = with_gradient_shares(distributed.mean_across(interval_means(state.pending, skip), ctx,
-                                                                      device))
+            # Iteration 1 too: a short run gets a curve. Its row closes no interval and checks no early stopping.
+            first = iteration == 1 and t.log_every > 1 and t.iterations > 1
+            if first or iteration % t.log_every == 0 or iteration == t.iterations:
+                values = with_gradient_shares(distributed.mean_across(interval_means(state.pending, skip, keep=first),
+                                                                      ctx, device))
                 values["time/iterations_per_s"] = (iteration - start) / (time.perf_counter() - tic)
                 values["time/threads"] = threads.threads  # used in this interval
                 thread_counts.append(threads.update())
-                fired = variant.adapted and state.stopper.update(iteration, values["discriminator"],
-                                                                 values["adversarial"])
+                fired = variant.adapted and not first and state.stopper.update(iteration, values["discriminator"],
+                                                                               values["adversarial"])
                 if state.stopper.ema_discriminator is not None:
                     values["early_stopping/ema_discriminator"] = state.stopper.ema_discriminator
                     values["early_stopping/ema_adversarial"] = state.stopper.ema_adversarial
@@ -253,7 +253,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 save("last.pt")
                 if ctx.is_main:
                     keep_periodic(run_dir / "checkpoints", iteration, t.keep_checkpoints)
-            monitor.after(iteration)  # TensorBoard images; the validation curve, if asked for
+            monitor.after(iteration, last=iteration == t.iterations)  # TensorBoard images; validation curve
             if distributed.any_across(signals.received is not None, ctx, device):
                 save("last.pt")
                 if metrics is not None:
