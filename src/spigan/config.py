@@ -69,8 +69,9 @@ class LossConfig:
 class DataConfig:
     """Source (labelled, with depth) and target (unlabelled in training) data.
 
-    Datasets: `sim` (the built-in simulator), `synthia` (source), `cityscapes`, `vistas`,
-    `camvid` (targets); real ones are read from `*_root`. As source, `sim` renders
+    Datasets: `sim` (the built-in simulator), `synthia`, `carla`, `carla_legacy` (sources),
+    `cityscapes`, `vistas`, `camvid` (targets), `folder` (either; a source with depth/);
+    real ones are read from `*_root`. As source, `sim` renders
     `sim_source_domain`, as target `sim_target_domain`; its splits are `*_frames` long.
     The `sim` renderer's knobs (`spigan.sim.knobs.SimKnobs`): `sim_camera` from 0 (SYNTHIA-
     RAND's random viewpoints) to 1 (a vehicle-mounted camera), `sim_randomization` the

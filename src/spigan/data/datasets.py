@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from spigan.config import Config
-from spigan.data.real import real_frames
+from spigan.data.real import has_split, real_frames
 from spigan.data.transforms import (
     depth_to_tensor,
     image_to_tensor,
@@ -89,6 +89,8 @@ def frame_source(cfg: Config, role: str, split: str):
         root = data.source_root if role == "source" else data.target_root
         if not root:
             raise SpiganError(f"data.{role}_root: required for the {name} dataset")
+        if role == "source" and not has_split(name, root, split):
+            split = "train"  # a source's frames are shown (figures, TensorBoard), never scored
         training = split == "train"
         variant = variant_of(cfg)
         labels = role == "source" or not training or variant.uses_target_labels

@@ -136,7 +136,13 @@ def read_synthia_label(path: str | Path) -> np.ndarray:
 
 
 def read_synthia_depth(path: str | Path) -> np.ndarray:
-    """SYNTHIA Depth/Depth: a 16-bit PNG in centimetres -> (H, W) float32 metres.
+    """SYNTHIA Depth/Depth: a 16-bit PNG in centimetres -> (H, W) float32 metres."""
+    return read_depth_png(path, 100)
+
+
+def read_depth_png(path: str | Path, units_per_metre: int) -> np.ndarray:
+    """A 16-bit depth PNG in a unit `units_per_metre` of which make a metre (100: centimetres)
+    -> (H, W) float32 metres (0 stays 0: no depth).
 
     A multi-channel file is accepted only if its channels agree (otherwise which one holds
     the depth would be a guess)."""
@@ -148,7 +154,61 @@ def read_synthia_depth(path: str | Path) -> np.ndarray:
         if not all(np.array_equal(image[..., 0], image[..., c]) for c in range(1, image.shape[2])):
             raise SpiganError(f"{path}: multi-channel depth PNG whose channels differ")
         image = image[..., 0]
-    return check_depth(image.astype(np.float32) / 100.0, path)
+    return check_depth(image.astype(np.float32) / units_per_metre, path)
+
+
+def read_depth_npy(path: str | Path) -> np.ndarray:
+    """A .npy array of depth in metres, (H, W) float -> float32 metres."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpiganError(f"{path}: file not found")
+    try:
+        depth = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise SpiganError(f"{path}: not a readable .npy array ({e})") from e
+    if depth.ndim != 2 or depth.dtype.kind != "f":
+        raise SpiganError(f"{path}: expected an (H, W) float array of metres, got {depth.dtype} {depth.shape}")
+    return check_depth(depth.astype(np.float32), path)
+
+
+# CARLA's depth camera, saved raw: 24 bits over R, G, B (least significant first) spanning
+# 0..1000 m (CARLA's Docs/ref_sensors.md, "Depth camera").
+CARLA_FAR = 1000.0
+
+
+def read_carla_depth(path: str | Path) -> np.ndarray:
+    """CARLA's depth camera (sensor.camera.depth) saved raw -> (H, W) float32 metres:
+    1000 (R + 256 G + 65536 B) / (2^24 - 1). An 8-bit colour PNG (CARLA writes BGRA)."""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise SpiganError(f"{path}: expected CARLA's raw depth, an 8-bit colour PNG, got {image.dtype} "
+                          f"{'x'.join(map(str, image.shape))}")
+    b, g, r = (image[..., c].astype(np.float64) for c in range(3))  # OpenCV's BGR order
+    if image[..., :3].any() and np.array_equal(r, g) and np.array_equal(g, b):
+        # Real 24-bit depth never has R = G = B everywhere: this is a grey picture of it.
+        raise SpiganError(f"{path}: a grey depth picture (saved with ColorConverter.Depth or LogarithmicDepth?); "
+                          f"spigan reads the depth camera saved raw (ColorConverter.Raw)")
+    metres = (r + 256 * g + 65536 * b) * (CARLA_FAR / (256 ** 3 - 1))
+    return check_depth(metres.astype(np.float32), path)
+
+
+def carla_depth_bgra(metres: np.ndarray) -> np.ndarray:
+    """Depth in metres -> CARLA's raw depth image, (H, W, 4) uint8 BGRA (for exports)."""
+    code = np.clip(np.round(np.asarray(metres, np.float64) * ((256 ** 3 - 1) / CARLA_FAR)), 0, 256 ** 3 - 1)
+    code = code.astype(np.uint32)
+    return np.stack([code >> 16, (code >> 8) & 255, code & 255, np.full_like(code, 255)], axis=-1).astype(np.uint8)
+
+
+def read_carla_label(path: str | Path) -> np.ndarray:
+    """CARLA's semantic camera (sensor.camera.semantic_segmentation) saved raw -> (H, W)
+    uint8 tags: the red channel of an 8-bit colour PNG (channel 2 in OpenCV's BGR order)."""
+    path = Path(path)
+    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise SpiganError(f"{path}: expected CARLA's raw semantic image, an 8-bit colour PNG with the tag in red, "
+                          f"got {image.dtype} {'x'.join(map(str, image.shape))}")
+    return np.ascontiguousarray(image[..., 2])
 
 
 def depth_to_cm(depth: np.ndarray) -> np.ndarray:
