@@ -1,5 +1,5 @@
-"""Fixtures shared by the tests: the tiny configuration every training test runs, and a
-finished tiny run to evaluate, predict and report from."""
+"""Fixtures shared by the tests: the tiny configuration every training test runs, a
+finished tiny run to evaluate, predict and report from, and a tiny pretraining."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from spigan.config import Config, load_config
 
 # Networks a few thousand parameters wide, 32x64 frames, 4 frames per split: a training
 # iteration takes well under a second. One thread and fp32, so that runs repeat bit for bit
-# (results can differ in the last bits between thread counts, and auto precision picks
-# bf16 on CPUs that have it).
+# (results can differ in the last bits between thread counts).
 TINY = ("model.generator_width=4", "model.generator_blocks=1", "model.discriminator_width=4",
         "model.fcn_width=8", "model.fcn_fc_dim=16", "model.perceptual_width=8", "model.fcn_input_padding=1",
         "data.size=[32,64]", "data.crop=[32,32]", "data.source_frames=4", "data.target_frames=4",
@@ -62,6 +61,16 @@ def finished_run(tmp_path_factory, tiny):
     results = train(cfg, folder / "spigan", progress=False)
     train(tiny("train.method=source_only", "train.iterations=2")[0], folder / "source_only", progress=False)
     return folder, results
+
+
+@pytest.fixture(scope="session")
+def pretrained_run(tmp_path_factory, tiny):
+    """A 3-iteration pretraining (train.method=pretrain: T, P and φ on simulator frames):
+    (run folder, results)."""
+    from spigan.train import train
+
+    run = tmp_path_factory.mktemp("pretrain") / "pretrain"
+    return run, train(tiny("train.method=pretrain", "train.iterations=3")[0], run, progress=False)
 
 
 def biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:

@@ -1,8 +1,10 @@
-"""The ablation: resumability, parallel runs, and the report and figures it writes."""
+"""The ablation: resumability, parallel runs, the report and figures it writes, and the
+warm start (a pretraining per seed that every run starts from)."""
 
 import json
 import os
 import signal
+from pathlib import Path
 
 import cv2
 import pytest
@@ -11,6 +13,7 @@ import yaml
 from spigan import ablate as ablate_module
 from spigan import train as train_module
 from spigan.ablate import ablate, run_config
+from spigan.checkpoint import load_checkpoint
 from spigan.cli import main
 from spigan.config import load_config, to_dict
 from spigan.errors import Interrupted, SpiganError
@@ -102,8 +105,61 @@ def test_parallel_runs_equal_sequential_ones(tmp_path, tiny):
         assert [strip(r) for r in rows[0]] == [strip(r) for r in rows[1]]
 
 
-def test_bad_ablation_counts_are_refused(tmp_path):
+def test_bad_ablation_counts_are_refused(tmp_path, tiny):
     with pytest.raises(SpiganError, match="--seeds"):
         ablate(tmp_path / "none.yaml", 0, tmp_path / "abl")
     with pytest.raises(SpiganError, match="--jobs"):
         ablate(tmp_path / "none.yaml", 1, tmp_path / "abl", jobs=0)
+    with pytest.raises(SpiganError, match="^--warm-start: must be at least 0 \\(0: no warm start\\), got -1$"):
+        ablate(tmp_path / "none.yaml", 1, tmp_path / "abl", warm_start=-1)
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    with pytest.raises(SpiganError, match="^--warm-start: train.init_from is set already \\(elsewhere\\)"):
+        ablate(config, 1, tmp_path / "abl", tiny("train.init_from=elsewhere")[1], warm_start=5)
+    assert not (tmp_path / "abl").exists()
+
+
+def test_a_warm_start_pretrains_once_per_seed_and_every_run_starts_from_it(tmp_path, monkeypatch, tiny):
+    """One pretraining (N iterations, seed 0) before the five runs, each of which takes what
+    it has of T, P and φ from it and says so; a re-run trains nothing again, an interrupted
+    pretraining is resumed, and another warm start (or none) in the same folder is refused."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    overrides = tiny("train.iterations=1", "data.val_frames=2")[1]
+    out = tmp_path / "abl"
+    trained, resumed = [], []
+    real_train, real_resume = ablate_module.train, ablate_module.resume_run
+    monkeypatch.setattr(ablate_module, "train",
+                        lambda cfg, d, p=True: trained.append(Path(d).name) or real_train(cfg, d, p))
+    monkeypatch.setattr(ablate_module, "resume_run", lambda d, p=True, **kw: resumed.append(d.name) or real_resume(d, p, **kw))
+
+    ablate(config, 1, out, overrides, progress=False, warm_start=2)
+    assert trained == ["pretrain-s0", "source_only-s0", "base-s0", "no_pi-s0", "spigan-s0", "target_only-s0"]
+    pretraining = load_checkpoint(out / "pretrain-s0" / "checkpoints" / "last.pt")
+    assert pretraining["iteration"] == 2 and set(pretraining["networks"]) >= {"task", "privileged", "perceptual"}
+    assert (pretraining["config"]["train"]["method"], pretraining["config"]["train"]["seed"]) == ("pretrain", 0)
+    checkpoint = str(out.resolve() / "pretrain-s0" / "checkpoints" / "last.pt")
+    taken = {"source_only": ["task"], "base": ["task"], "no_pi": ["task", "perceptual"],
+             "spigan": ["task", "privileged", "perceptual"], "target_only": ["task"]}
+    for method, networks in taken.items():
+        results = json.loads((out / f"{method}-s0" / "results.json").read_text())
+        assert results["init_from"] == {"checkpoint": checkpoint, "iteration": 2, "networks": networks}, method
+        assert results["iterations"] == 1
+    report = (out / "report.md").read_text()
+    assert "## Initial weights" in report
+    assert "| spigan | 0 | pretrain-s0, iteration 2 | task, privileged, perceptual |" in report
+    rows = json.loads((out / "report.json").read_text())["default"]["methods"]["no_pi"]["seeds"]
+    assert rows[0]["init_from"]["networks"] == ["task", "perceptual"]
+
+    stamp = (out / "pretrain-s0" / "checkpoints" / "last.pt").stat().st_mtime_ns
+    trained.clear()
+    ablate(config, 1, out, overrides, progress=False, warm_start=2)
+    assert trained == [] and resumed == []
+    assert (out / "pretrain-s0" / "checkpoints" / "last.pt").stat().st_mtime_ns == stamp
+
+    (out / "pretrain-s0" / "results.json").unlink()  # as if killed after its last checkpoint
+    ablate(config, 1, out, overrides, progress=False, warm_start=2)
+    assert resumed == ["pretrain-s0"] and trained == []
+    for other in (3, 0):
+        with pytest.raises(SpiganError, match="holds a run of another configuration"):
+            ablate(config, 1, out, overrides, progress=False, warm_start=other)

@@ -232,6 +232,8 @@ CASES = [
      "--seeds: must be at least 1"),
     ("ablate-jobs-zero", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--jobs", "0", "--out", str(t / "a")],
      "--jobs: must be at least 1"),
+    ("ablate-warm-start-negative", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--warm-start", "-1", "--out",
+                                                 str(t / "a")], "--warm-start: must be at least 0, got -1"),
     ("ablate-out-is-a-file", lambda w, t: ["ablate", str(w / "tiny.yaml"), "--out", str(w / "street.png")],
      "is a file, not a folder"),
     ("ablate-config-missing", lambda w, t: ["ablate", str(t / "none.yaml"), "--out", str(t / "a")],

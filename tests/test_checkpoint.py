@@ -150,7 +150,26 @@ def test_init_from_a_run_folder_takes_every_network_both_runs_have(finished_run,
                       "networks": ["task", "generator", "discriminator", "privileged"]}
     for name, net in nets.trainable().items():
         assert _equal(net, source[name]), name
-    assert _equal(nets.perceptual, phi)  # φ is in no checkpoint: as built
+    assert _equal(nets.perceptual, phi)  # φ is in no spigan run's checkpoint (none trained it): as built
+
+
+def test_init_networks_takes_only_the_networks_named(finished_run, tiny_config):
+    """train.init_networks: the levers of issue 22 start some networks warm, others as built."""
+    folder, _ = finished_run
+    cfg = tiny_config()
+    torch.manual_seed(1)
+    nets = build_networks(cfg, torch.device("cpu"))
+    built = {name: _weights(net) for name, net in nets.present().items()}
+    source = load_checkpoint(folder / "spigan" / "checkpoints" / "early_stop.pt")["networks"]
+    record = init_weights_from(nets, folder / "spigan", class_names(cfg), only="task, generator")
+    assert record["networks"] == ["task", "generator"]
+    assert _equal(nets.task, source["task"]) and _equal(nets.generator, source["generator"])
+    for name in ("discriminator", "privileged", "perceptual"):
+        assert _equal(getattr(nets, name), built[name]), name
+    no_pi = build_networks(tiny_config("train.method=no_pi"), torch.device("cpu"))
+    with pytest.raises(SpiganError, match="^train.init_networks: 'privileged' is not a network of this run "
+                                          "\\(task, generator, discriminator, perceptual\\)$"):
+        init_weights_from(no_pi, folder / "spigan", class_names(cfg), only="task,privileged")
 
 
 def test_init_from_a_source_only_checkpoint_takes_t_alone(finished_run, tiny_config):
@@ -163,6 +182,23 @@ def test_init_from_a_source_only_checkpoint_takes_t_alone(finished_run, tiny_con
     assert record == {"checkpoint": str(path), "iteration": 2, "networks": ["task"]}
     assert _equal(nets.task, load_checkpoint(path)["networks"]["task"]) and not _equal(nets.task, built["task"])
     for name in ("generator", "discriminator", "privileged", "perceptual"):
+        assert _equal(getattr(nets, name), built[name]), name
+
+
+def test_init_from_a_pretraining_takes_t_and_phi_into_no_pi_and_phi_stays_frozen(pretrained_run, tiny_config):
+    """no_pi has T and φ (no P): both come from the pretraining, φ still frozen and without
+    its head (which no_pi has not); G and D as built."""
+    path = pretrained_run[0] / "checkpoints" / "last.pt"
+    source = load_checkpoint(path)["networks"]
+    cfg = tiny_config("train.method=no_pi")
+    nets = build_networks(cfg, torch.device("cpu"))
+    built = {name: _weights(net) for name, net in nets.present().items()}
+    record = init_weights_from(nets, pretrained_run[0], class_names(cfg))
+    assert record == {"checkpoint": str(path), "iteration": 3, "networks": ["task", "perceptual"]}
+    assert _equal(nets.task, source["task"]) and _equal(nets.perceptual, source["perceptual"])
+    assert not _equal(nets.perceptual, built["perceptual"])
+    assert not any(p.requires_grad for p in nets.perceptual.parameters()) and "perceptual" not in nets.trainable()
+    for name in ("generator", "discriminator"):
         assert _equal(getattr(nets, name), built[name]), name
 
 

@@ -55,6 +55,18 @@ def test_strict_errors_name_the_key(override, message):
         load_config(None, [override])
 
 
+def test_pretrain_is_a_method_but_not_a_row_of_table_2():
+    from spigan.ablate import ABLATION
+    from spigan.variant import METHODS
+
+    cfg = load_config(None, ["train.method=pretrain"])
+    assert cfg.train.method == "pretrain" and config_from_dict(to_dict(cfg)) == cfg
+    with pytest.raises(SpiganError, match="train.method: 'cycle' is not one of spigan, no_pi, base, source_only, "
+                                          "target_only, pretrain$"):
+        load_config(None, ["train.method=cycle"])
+    assert "pretrain" not in METHODS and "pretrain" not in ABLATION
+
+
 def test_round_trip():
     cfg = load_config(None, ["train.seed=3", "data.crop=[32,64]", "data.size=[64,128]"])
     assert config_from_dict(to_dict(cfg)) == cfg

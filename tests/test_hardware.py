@@ -14,11 +14,14 @@ AVX512_BF16 = CpuInfo("AMD EPYC (Zen 4)", "AVX512", avx512_bf16=True, amx=False)
 AMX = CpuInfo("Intel Xeon (Sapphire Rapids)", "AVX512", avx512_bf16=True, amx=True)
 
 
-@pytest.mark.parametrize("cpu, used", [(AVX2, "fp32"), (AVX512, "fp32"), (AVX512_BF16, "bf16"), (AMX, "bf16")])
-def test_auto_picks_bf16_only_where_it_is_native(cpu, used):
+@pytest.mark.parametrize("cpu", [AVX2, AVX512, AVX512_BF16, AMX])
+def test_auto_is_fp32_on_every_cpu(cpu):
+    # Native bf16 kernels gave these networks non-finite gradients on a Zen 4 CPU (issue 21):
+    # bf16 on a CPU is opt-in, behind spigan.bf16_check, until a native CPU shows otherwise.
     p = choose_precision("auto", CPU, cpu=cpu)
-    assert p.used == used and p.requested == "auto" and not p.warning
+    assert p.used == "fp32" and p.requested == "auto" and not p.warning
     assert cpu.model in p.reason
+    assert ("opt-in" in p.reason) == cpu.native_bf16
 
 
 def test_bf16_flags_do_not_count_when_torch_runs_avx2_kernels():

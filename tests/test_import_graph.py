@@ -18,7 +18,7 @@ LAYERS = {
         "results"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
-    5: ["data.datasets", "data.export", "checkpoint"],
+    5: ["data.datasets", "data.export", "checkpoint", "bf16_check"],
     6: ["inference"],
     7: ["figures", "predict", "api", "monitor", "deploy"],
     8: ["train", "report"],

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from spigan.errors import SpiganError
-from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
 from spigan.models.vgg import VGG16, vgg_features
 
 
@@ -20,6 +20,7 @@ def test_paper_parameter_counts():
     with torch.device("meta"):  # no memory, no time: only shapes
         assert count(ResnetGenerator()) == 11_378_179
         assert count(ResnetGenerator(skip=True)) == 11_378_179
+        assert count(ResnetGenerator(upsampling="resize")) == 11_378_179  # same parameters, other layers
         assert count(PatchDiscriminator()) == 2_764_737
         assert count(FCN8s(16)) == 134_412_144
         assert count(FCN8s(1)) == 134_265_699
@@ -33,10 +34,36 @@ def test_paper_parameter_counts():
 def test_generator_and_discriminator_shapes(size):
     x = torch.rand(2, 3, *size) * 2 - 1
     for skip in (False, True):
-        y = ResnetGenerator(width=8, blocks=2, skip=skip)(x)
-        assert y.shape == x.shape and torch.isfinite(y).all() and y.abs().max() <= 1
+        for upsampling in ("transposed", "resize"):
+            y = ResnetGenerator(width=8, blocks=2, skip=skip, upsampling=upsampling)(x)
+            assert y.shape == x.shape and torch.isfinite(y).all() and y.abs().max() <= 1
     d = PatchDiscriminator(width=8)(x)
     assert d.shape[:2] == (2, 1) and torch.isfinite(d).all()
+
+
+def test_resize_upsampling_paints_no_checkerboard():
+    """Why model.generator_upsampling=resize exists: G's first upsampling layer, all weights
+    1, on a constant feature map. The paper's stride-2 transposed convolution gives its
+    output pixels 1, 2 or 4 kernel taps by their parity (a checkerboard); nearest-neighbour
+    x2 then a convolution gives every pixel the same."""
+    def first_upsampling(upsampling):
+        layers = list(ResnetGenerator(width=2, blocks=1, upsampling=upsampling).model)
+        start = next(i for i, m in enumerate(layers) if isinstance(m, (nn.ConvTranspose2d, nn.Upsample)))
+        end = next(i for i, m in enumerate(layers) if isinstance(m, nn.InstanceNorm2d) and i > start)
+        up = nn.Sequential(*layers[start:end])
+        for m in up.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        return up
+
+    x = torch.ones(1, 8, 8, 8)  # (b, 4 x width, h/4, w/4)
+    with torch.no_grad():
+        transposed = first_upsampling("transposed")(x)[0, 0, 2:-2, 2:-2]
+        resized = first_upsampling("resize")(x)[0, 0, 2:-2, 2:-2]
+    assert transposed.shape == resized.shape == (12, 12)
+    assert sorted(set(transposed.flatten().tolist())) == [8.0, 16.0, 32.0]  # 1, 2 or 4 taps x 8 channels
+    assert set(resized.flatten().tolist()) == {72.0}  # 9 taps x 8 channels, everywhere
 
 
 def test_skip_generator_starts_as_identity():
@@ -130,3 +157,43 @@ def test_imagenet_weights_loaded_are_named_in_the_log(tmp_path, tiny, capsys):
     assert main(["train", str(tmp_path / "tiny.yaml"), *overrides, "--out", str(tmp_path / "run"), "--quiet"]) == 0
     assert f"spigan: task (VGG16) starts from ImageNet weights ({path})\n" in capsys.readouterr().err
     assert weight_file("torchvision", "vgg19") == str(Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth")
+
+
+def test_generator_upsampling_is_validated_and_defaults_to_the_papers():
+    from spigan.config import load_config
+
+    assert load_config(None, []).model.generator_upsampling == "transposed"
+    with pytest.raises(SpiganError, match="^model.generator_upsampling: 'bilinear' is not one of transposed, resize$"):
+        load_config(None, ["model.generator_upsampling=bilinear"]).validate(roots=False)
+
+
+def test_perceptual_head_scores_every_tap_upsampled_and_summed():
+    """φ's segmentation head (pretraining): starts at zero like FCN's score layers; scores
+    are the sum over φ's five taps of a 1x1 convolution, bilinearly upsampled to the image."""
+    import torch.nn.functional as F
+
+    phi = PerceptualVGG19(width=8)
+    taps = phi(torch.rand(2, 3, 32, 48) * 2 - 1)
+    head = PerceptualHead(5, width=8)
+    assert torch.equal(head(taps), torch.zeros(2, 5, 32, 48))
+    for score in head.scores:
+        nn.init.normal_(score.weight)
+        nn.init.normal_(score.bias)
+    by_hand = torch.zeros(2, 5, 32, 48)
+    for tap, score in zip(taps, head.scores):
+        w = score.weight[:, :, 0, 0]  # (classes, channels)
+        low = torch.einsum("kc,bchw->bkhw", w, tap) + score.bias[None, :, None, None]
+        by_hand += F.interpolate(low, size=(32, 48), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(head(taps), by_hand, rtol=1e-5, atol=1e-5)
+    assert [t.shape[1] for t in taps] == [s.in_channels for s in head.scores] == [8, 16, 32, 64, 64]
+
+
+def test_phi_is_frozen_until_unfrozen_and_then_only_the_layers_it_runs_learn():
+    phi = PerceptualVGG19(width=8)
+    assert not any(p.requires_grad for p in phi.parameters())
+    phi.unfreeze_()
+    used = set(map(id, phi.used_layers().parameters()))
+    assert all(p.requires_grad == (id(p) in used) for p in phi.parameters())
+    assert len(list(phi.parameters())) - len(used) == 4  # conv5_3 and conv5_4: never run
+    phi.train()
+    assert not phi.training  # no layer of φ differs between modes; it stays in eval

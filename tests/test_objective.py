@@ -1,4 +1,5 @@
-"""Gradient isolation of the SPIGAN steps: each step moves exactly the networks it should."""
+"""Gradient isolation of the SPIGAN steps: each step moves exactly the networks it should;
+the pretraining step against its three losses computed by hand."""
 
 import copy
 
@@ -7,11 +8,12 @@ import torch
 
 from spigan.config import LossConfig
 from spigan.depth import DEPTH_TARGETS
-from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
 from spigan.objective import (
     Networks,
     adaptation_step,
     discriminator_step,
+    pretrain_step,
     supervised_step,
 )
 
@@ -168,3 +170,67 @@ def test_gradient_diagnostic_matches_a_hand_computation(depth_target, depth_far)
     for a, b in zip(measured_nets.generator.parameters(), plain_nets.generator.parameters()):
         assert torch.equal(a, b)  # the diagnostic does not change the step
     assert not any(k.startswith("generator_gradient") for k in plain)
+
+
+def pretraining_networks() -> Networks:
+    """T, P, φ (learning) and φ's head, without dropout (the step and the hand computation
+    pass each network once, but the RNG is not shared), every score layer non-zero (zero
+    scores would send φ, T and P no gradient)."""
+    nets = tiny_networks(dropout=0.0)
+    nets.generator = nets.discriminator = None
+    nets.perceptual.unfreeze_()
+    torch.manual_seed(2)
+    nets.perceptual_head = PerceptualHead(4, width=8)
+    for score in nets.perceptual_head.scores:
+        torch.nn.init.normal_(score.weight, std=0.1)
+    return nets
+
+
+@pytest.mark.parametrize("depth_target", DEPTH_TARGETS)
+def test_pretrain_step_gradients_are_those_of_its_three_losses_by_hand(depth_target):
+    """One backward pass of the sum gives each of T, P, φ and φ's head the gradient of its
+    own loss alone, computed here one loss at a time: L_T(x_s), L_P(x_s) (Eq. 5 on x_s,
+    with the configured depth target) and the cross-entropy of φ's head. Each network
+    moves; φ's conv5_3 and conv5_4, which its forward pass never runs, do not."""
+    import torch.nn.functional as F
+
+    from spigan.depth import depth_prediction, encode_depth
+
+    x_s, _, y_s, z_s = batch()
+    y_s[0, :4] = 255  # some unlabelled pixels
+    z_s[..., :8, :] = 655.35  # a band of sky
+    w = LossConfig(depth_target=depth_target, depth_far="skip")
+    hand = pretraining_networks()
+    valid = y_s != 255
+    logits = hand.task(x_s)
+    task = -F.log_softmax(logits, 1).gather(1, y_s.clamp(max=3)[:, None])[:, 0][valid].mean()
+    z, keep = encode_depth(z_s, w.max_depth, depth_target, "skip"), z_s < 655
+    privileged = (depth_prediction(hand.privileged(x_s), w.max_depth, depth_target) - z)[keep].abs().mean()
+    taps = hand.perceptual(x_s)
+    scores = sum(F.interpolate(F.conv2d(tap, s.weight, s.bias), size=(32, 32), mode="bilinear", align_corners=False)
+                 for tap, s in zip(taps, hand.perceptual_head.scores))
+    perceptual_task = -F.log_softmax(scores, 1).gather(1, y_s.clamp(max=3)[:, None])[:, 0][valid].mean()
+    expected = {}
+    for loss, names in ((task, ["task"]), (privileged, ["privileged"]), (perceptual_task, ["perceptual", "perceptual_head"])):
+        for name in names:
+            params = [p for p in getattr(hand, name).parameters() if p.requires_grad]
+            expected[name] = torch.autograd.grad(loss, params, retain_graph=True)
+
+    nets = pretraining_networks()
+    before = copy.deepcopy(nets)
+    terms = pretrain_step(nets, optimizers(nets), w, x_s, y_s, z_s)
+    for name, want in expected.items():
+        got = [p.grad for p in getattr(nets, name).parameters() if p.requires_grad]
+        assert len(got) == len(want) and all(g is not None for g in got), name
+        for g, e in zip(got, want):
+            torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-7, msg=name)
+        assert any(e.abs().sum() > 0 for e in want), name
+    assert terms["task_source"].item() == pytest.approx(task.item(), rel=1e-5)
+    assert terms["privileged_source"].item() == pytest.approx(privileged.item(), rel=1e-5)
+    assert terms["perceptual_task"].item() == pytest.approx(perceptual_task.item(), rel=1e-5)
+    assert changed(nets, before) == {"task", "privileged", "perceptual", "perceptual_head"}
+    first_unused = len(nets.perceptual.used_layers())
+    unused, was = nets.perceptual.features[first_unused:], before.perceptual.features[first_unused:]
+    assert len(list(unused.parameters())) == 4  # conv5_3 and conv5_4
+    assert all(p.grad is None and not p.requires_grad for p in unused.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(unused.parameters(), was.parameters()))

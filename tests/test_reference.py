@@ -29,8 +29,9 @@ def adams(nets):
     return {k: torch.optim.Adam(v.parameters(), lr=2e-4, betas=(0.5, 0.999)) for k, v in nets.trainable().items()}
 
 
-@pytest.mark.parametrize("p_trained_on", ["both", "source"])
-def test_optimised_iteration_equals_the_plain_one(cancelled_biases, p_trained_on):
+@pytest.mark.parametrize("p_trained_on, task_learns", [("both", True), ("source", True), ("both", False)])
+def test_optimised_iteration_equals_the_plain_one(cancelled_biases, p_trained_on, task_learns):
+    """task_learns=False: an iteration of train.adaptation_warmup (T and P fixed)."""
     g = torch.Generator().manual_seed(3)
     batches = [{"image": torch.rand(2, 3, 32, 32, generator=g) * 2 - 1,
                 "labels": torch.randint(0, 4, (2, 32, 32), generator=g),
@@ -40,11 +41,11 @@ def test_optimised_iteration_equals_the_plain_one(cancelled_biases, p_trained_on
     plain, fast = networks(), networks()
     plain_opt, fast_opt = adams(plain), adams(fast)
     for _ in range(2):
-        plain_logs = plain_iteration(plain, plain_opt, w, batches, x_r)
+        plain_logs = plain_iteration(plain, plain_opt, w, batches, x_r, task_learns)
         d = discriminator_step(fast.generator, fast.discriminator, fast_opt["discriminator"], batches[0]["image"], x_r)
         fast_logs = [{"discriminator": d["discriminator"].item()}]
         for k, b in enumerate(batches):
-            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], b["depth"], k == 0)
+            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], b["depth"], k == 0 and task_learns)
             fast_logs.append({"adversarial": step["adversarial"].item(), "total": step["total"].item()})
         for a, b in zip(plain_logs, fast_logs):
             for key in a:

@@ -54,13 +54,14 @@ def test_runs_with_different_protocols_are_refused(tmp_path):
 
 
 def test_one_seed_shows_no_spread_and_the_evaluation_size(tmp_path):
-    from spigan.report import markdown
+    from spigan.report import markdown, starts_markdown
 
     runs = load_runs([fake_run(tmp_path / "so0", "source_only", 0, 0.30, [0.5], 0.3),
                       fake_run(tmp_path / "sp0", "spigan", 0, 0.40, [0.6], 0.4)])
     text = markdown(aggregate(runs, "default"), "t")
     assert "± " not in text and "one seed (no spread)" in text and "scored at: native" in text
     assert "| spigan | 40.0 |" in text.replace("**", "") or "**40.0**" in text
+    assert starts_markdown(runs) == ""  # no run started from another's weights: no section (as before warm starts)
 
 
 def test_gradient_shares_are_summarised_per_method(tmp_path):

@@ -1,6 +1,7 @@
 """The loop: a few iterations of the real train() on tiny frames, in process; exact resume;
 non-finite losses; the same numbers as before the refactor of issue 11; runs started from
-another run's weights (train.init_from)."""
+another run's weights (train.init_from); the pretraining (train.method=pretrain) and φ
+taken from it."""
 
 import json
 import logging
@@ -235,6 +236,30 @@ def test_nonfinite_gradient_skip_mode_skips_the_update(tmp_path, monkeypatch, ti
     assert all(torch.isfinite(v).all() for v in state["networks"]["task"].values())
 
 
+def test_adaptation_warmup_leaves_t_and_p_fixed_while_g_and_d_learn(tmp_path, monkeypatch, tiny_config):
+    """train.adaptation_warmup=2: in iterations 1-2 no adaptation step updates T or P (G
+    still gets their losses on G(x_s): objective's update_task_and_privileged=False, tested
+    in test_objective); from iteration 3 the first step of each iteration does again."""
+    from spigan.build import build_networks
+
+    cfg = tiny_config("train.adaptation_warmup=2", "train.iterations=2")
+    updates = []
+    real = train_module.adaptation_step
+    monkeypatch.setattr(train_module, "adaptation_step",
+                        lambda *a, **k: updates.append(k["update_task_and_privileged"]) or real(*a, **k))
+    train(cfg, tmp_path / "warm", progress=False)
+    assert updates == [False, False] * 2  # 2 iterations x train.generator_steps=2
+    train_module.seed_everything(cfg.train.seed)
+    built = build_networks(cfg, torch.device("cpu"))
+    state = load_checkpoint(tmp_path / "warm" / "checkpoints" / "last.pt")["networks"]
+    for name in ("task", "privileged"):
+        assert all(torch.equal(v, state[name][k]) for k, v in getattr(built, name).state_dict().items()), name
+    assert not all(torch.equal(v, state["generator"][k]) for k, v in built.generator.state_dict().items())
+    updates.clear()
+    train(tiny_config("train.adaptation_warmup=2", "train.iterations=3"), tmp_path / "on", progress=False)
+    assert updates == [False, False, False, False, True, False]
+
+
 def _fingerprint(tensor: torch.Tensor) -> list[float]:
     v = tensor.double()
     return [float(v.sum()), float(v.abs().sum()), float(v.square().sum())]
@@ -399,3 +424,82 @@ def test_resuming_an_initialised_run_never_reads_the_source_again(finished_run, 
     assert losses(tmp_path / "resumed") == losses(tmp_path / "straight")
     _same_networks(tmp_path / "straight" / "checkpoints" / "last.pt", tmp_path / "resumed" / "checkpoints" / "last.pt")
     assert resumed["init_from"] == straight["init_from"]
+
+
+def _equal(weights: dict, other: dict) -> bool:
+    return weights.keys() == other.keys() and all(torch.equal(v, other[k]) for k, v in weights.items())
+
+
+def test_the_pretraining_trains_t_p_and_phi_and_its_checkpoint_holds_them(pretrained_run, tiny_config):
+    """T, P, φ and φ's head all move from the weights train() built (rebuilt here from the
+    same seed: φ's conv5_3 and conv5_4, never run, are equal, which shows they are those
+    weights), with their own Adam each; finite, logged losses; T scored, no early stopping."""
+    import spigan
+    from spigan.build import build_networks
+    from spigan.checkpoint import network_from_checkpoint
+
+    run, results = pretrained_run
+    cfg = tiny_config("train.method=pretrain", "train.iterations=3")
+    train_module.seed_everything(cfg.train.seed)
+    built = build_networks(cfg, torch.device("cpu"))
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    trained = {"task", "privileged", "perceptual", "perceptual_head"}
+    assert set(state["networks"]) == set(state["optimizers"]) == trained and state["iteration"] == 3
+    for name, net in built.present().items():
+        assert not _equal(net.state_dict(), state["networks"][name]), f"{name} did not move"
+    first_unused = len(built.perceptual.used_layers())
+    for key, value in built.perceptual.state_dict().items():
+        if int(key.split(".")[1]) >= first_unused:
+            assert torch.equal(value, state["networks"]["perceptual"][key]), key
+
+    rows = losses(run)
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
+    for row in rows:
+        assert {"task_source", "privileged_source", "perceptual_task"} <= row.keys()
+        assert all(np.isfinite(row[k]) for k in ("task_source", "privileged_source", "perceptual_task"))
+        assert not {"adversarial", "discriminator", "task_adapted", "perceptual"} & row.keys()
+    assert results["method"] == "pretrain" and results["iterations"] == 3
+    assert results["early_stopping_iteration"] is None and set(results["checkpoints"]) == {"last"}
+    assert 0 <= results["checkpoints"]["last"]["miou"] <= 1
+
+    phi = network_from_checkpoint(state, "perceptual")  # φ alone, as a spigan run's φ: frozen
+    assert _equal(phi.state_dict(), state["networks"]["perceptual"])
+    assert not phi.training and not any(p.requires_grad for p in phi.parameters())
+    model = spigan.load(run)  # T (and P) as from any run
+    assert model.has_depth and model.segment(np.zeros((32, 64, 3), np.uint8)).shape == (32, 64)
+
+
+def test_a_spigan_run_takes_phi_from_a_pretraining_keeps_it_frozen_and_resumes_with_it(
+        pretrained_run, tmp_path, monkeypatch, tiny_config):
+    """φ comes from the pretraining, has no optimiser, does not change; the run's checkpoint
+    holds it (and only there, beside the trained networks), so a resumed run has the same φ
+    with the pretraining gone."""
+    shutil.copytree(pretrained_run[0], tmp_path / "pretrain")
+    source = tmp_path / "pretrain" / "checkpoints" / "last.pt"
+    phi = load_checkpoint(source)["networks"]["perceptual"]
+    seen = {}
+    real = train_module.run_iteration
+
+    def first_look(variant, step_nets, optimizers, *args, **kwargs):
+        if not seen:
+            perceptual = step_nets["all"].perceptual
+            seen.update(phi=_equal(perceptual.state_dict(), phi), optimizers=set(optimizers),
+                        frozen=not any(p.requires_grad for p in perceptual.parameters()))
+        return real(variant, step_nets, optimizers, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "run_iteration", first_look)
+    results = train(tiny_config("train.iterations=2", f"train.init_from={tmp_path / 'pretrain'}"), tmp_path / "run",
+                    progress=False)
+    assert seen == {"phi": True, "optimizers": {"task", "generator", "discriminator", "privileged"}, "frozen": True}
+    assert results["init_from"] == {"checkpoint": str(source), "iteration": 3,
+                                    "networks": ["task", "privileged", "perceptual"]}
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert set(state["networks"]) == {"task", "generator", "discriminator", "privileged", "perceptual"}
+    assert set(state["optimizers"]) == {"task", "generator", "discriminator", "privileged"}
+    assert _equal(state["networks"]["perceptual"], phi)  # unchanged by training
+
+    monkeypatch.setattr(train_module, "run_iteration", real)
+    shutil.rmtree(tmp_path / "pretrain")
+    resume_run(tmp_path / "run", progress=False, overrides=["train.iterations=3"])
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["iteration"] == 3 and _equal(state["networks"]["perceptual"], phi)

@@ -24,6 +24,7 @@ def test_method_switch_sets_the_weights():
     ("base", ("task", "generator", "discriminator"), ("image", "labels", "depth"), "source"),
     ("source_only", ("task",), ("image", "labels"), "source"),
     ("target_only", ("task",), ("image", "labels"), "target"),
+    ("pretrain", ("task", "privileged", "perceptual", "perceptual_head"), ("image", "labels", "depth"), "source"),
 ])
 def test_each_method_in_one_table(method, networks, keys, role):
     v = variant_of(load_config(None, [f"train.method={method}"]))
@@ -44,11 +45,18 @@ def test_with_method_changes_method_seed_and_name_only():
     ("base", {"generator", "discriminator"}),
     ("source_only", set()),
     ("target_only", set()),
+    ("pretrain", {"privileged", "perceptual", "perceptual_head"}),
 ])
 def test_variants_build_only_what_they_use(method, built):
     cfg = load_config(None, [f"train.method={method}", "model.generator_width=4", "model.generator_blocks=1",
                              "model.discriminator_width=4", "model.fcn_width=8", "model.fcn_fc_dim=16",
                              "model.perceptual_width=8"])
     nets = build_networks(cfg, torch.device("cpu"))
-    present = {k for k in ("generator", "discriminator", "privileged", "perceptual") if getattr(nets, k) is not None}
+    present = {k for k in ("generator", "discriminator", "privileged", "perceptual", "perceptual_head")
+               if getattr(nets, k) is not None}
     assert present == built and nets.task is not None
+    # φ learns in the pretraining alone (the layers it runs); everywhere else it is frozen.
+    if nets.perceptual is not None:
+        learning = {p.requires_grad for p in nets.perceptual.used_layers().parameters()}
+        assert learning == {method == "pretrain"}
+        assert ("perceptual" in nets.trainable()) == (method == "pretrain")

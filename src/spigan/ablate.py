@@ -4,6 +4,11 @@ For each seed, trains source_only, base, no_pi, spigan and target_only on the sa
 configuration, into OUT/METHOD-sSEED. Re-running skips finished runs and resumes
 interrupted ones from their last checkpoint. Then writes the report (report.md/.csv/.json
 and figures) from the finished runs.
+
+A warm start (`--warm-start N`) first pretrains T, P and φ on the simulator for N
+iterations per seed (`train.method: pretrain`, into OUT/pretrain-sSEED; skipped and resumed
+like the rest), and starts every run of that seed from it (`train.init_from`): the paper
+starts from ImageNet weights, and this is the simulator's stand-in where there are none.
 """
 
 from __future__ import annotations
@@ -31,14 +36,23 @@ from spigan.ontology import protocol_for
 from spigan.report import load_runs, write_report
 from spigan.results import RunResult
 from spigan.train import resume_run, train
-from spigan.variant import variant_of, with_method
+from spigan.variant import PRETRAIN, variant_of, with_method
 
 # Table 2's rows, cheapest first; source_only comes first as every negative-transfer ratio needs it.
 ABLATION = ("source_only", "base", "no_pi", "spigan", "target_only")
 
 
-def run_config(base: Config, method: str, seed: int) -> Config:
-    return with_method(base, method, seed, name=f"{base.name}-{method}-s{seed}")
+def run_config(base: Config, method: str, seed: int, init_from: str = "") -> Config:
+    """A run of the ablation: `base` training `method` with `seed`, started from `init_from`
+    (its seed's pretraining under a warm start) if given."""
+    cfg = with_method(base, method, seed, name=f"{base.name}-{method}-s{seed}")
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, init_from=init_from)) if init_from else cfg
+
+
+def pretrain_config(base: Config, seed: int, iterations: int) -> Config:
+    """A warm start's pretraining: `base` training `pretrain` with `seed` for `iterations`."""
+    cfg = run_config(base, PRETRAIN, seed)
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, iterations=iterations))
 
 
 def add_oracle(run_dir: Path) -> None:
@@ -63,7 +77,7 @@ def add_oracle(run_dir: Path) -> None:
 
 # Relative cost of one iteration (CPU, the CPU configs): the longest runs start first when
 # several run at once, so that no long run is left alone at the end.
-COST = {"spigan": 1.0, "no_pi": 0.8, "base": 0.55, "target_only": 0.1, "source_only": 0.1}
+COST = {"spigan": 1.0, "no_pi": 0.8, "base": 0.55, "target_only": 0.1, "source_only": 0.1, PRETRAIN: 0.25}
 
 
 def _comparable(cfg: Config) -> dict:
@@ -93,40 +107,23 @@ def prepare_data(cfg: Config, progress: bool) -> None:
             frames.prepare(progress)
 
 
-def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str] | None = None,
-           oracle: bool = False, methods: tuple[str, ...] = ABLATION, progress: bool = True, jobs: int = 1) -> dict:
-    """Trains every (seed, method) run not finished yet, `jobs` at a time, then reports.
+def _to_train(cfg: Config, run_dir: Path) -> bool:
+    """Whether a run is still to be trained or finished (else it is reported skipped); a
+    folder holding a run of another configuration is refused."""
+    saved = run_dir / "config.yaml"
+    # Compared through the config layer, so a run saved before a new option existed
+    # (and so without its key) still matches when the option keeps its default.
+    if saved.exists() and _comparable(config_from_dict(yaml.safe_load(saved.read_text()))) != _comparable(cfg):
+        raise SpiganError(f"{run_dir}: holds a run of another configuration (use another --out)")
+    if (run_dir / "results.json").exists():
+        print(f"{variant_of(cfg).method}, seed {cfg.train.seed}: finished, skipped", flush=True)
+        return False
+    return True
 
-    With `jobs` > 1 each run gets a fixed share of the CPUs (train.threads = CPUs / jobs):
-    on a small CPU, two single-threaded runs side by side do more work per second than
-    one run on both cores (docs/PERFORMANCE.md)."""
-    if seeds < 1:
-        raise SpiganError(f"--seeds: must be at least 1, got {seeds}")
-    if jobs < 1:
-        raise SpiganError(f"--jobs: must be at least 1, got {jobs}")
-    base = load_config(config, overrides)
-    if oracle:
-        base = dataclasses.replace(base, train=dataclasses.replace(base.train, keep_checkpoints=10_000))
-    if jobs > 1 and base.train.threads == 0:
-        base = dataclasses.replace(base, train=dataclasses.replace(base.train, threads=max(1, usable_cpus() // jobs)))
-    out = Path(out)
-    methods = tuple(m for m in ABLATION if m in methods)  # Table 2's order, whatever order they came in
-    plan = [(seed, method) for seed in range(seeds) for method in methods]
-    todo = []
-    for seed, method in plan:
-        cfg = run_config(base, method, seed)
-        run_dir = out / f"{method}-s{seed}"
-        saved = run_dir / "config.yaml"
-        # Compared through the config layer, so a run saved before a new option existed
-        # (and so without its key) still matches when the option keeps its default.
-        if saved.exists() and _comparable(config_from_dict(yaml.safe_load(saved.read_text()))) != _comparable(cfg):
-            raise SpiganError(f"{run_dir}: holds a run of another configuration (use another --out)")
-        if (run_dir / "results.json").exists():
-            print(f"{method}, seed {seed}: finished, skipped", flush=True)
-        else:
-            todo.append((cfg, run_dir))
 
-    tic = time.perf_counter()
+def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle: bool, progress: bool,
+               tic: float) -> None:
+    """Trains (or resumes) every run of `todo`, `jobs` at a time (`tic`: when the ablation started)."""
     if jobs == 1:
         for k, (cfg, run_dir) in enumerate(todo, 1):
             resuming = (run_dir / "checkpoints" / "last.pt").exists()
@@ -137,7 +134,7 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
                 add_oracle(run_dir)
     elif todo:
         prepare_data(base, progress)
-        todo.sort(key=lambda job: -COST[variant_of(job[0]).method])
+        todo = sorted(todo, key=lambda job: -COST[variant_of(job[0]).method])
         print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
         try:
@@ -157,7 +154,46 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
                               "`spigan ablate` command") from None
         finally:
             pool.shutdown(cancel_futures=True)
-    runs = load_runs([out / f"{m}-s{s}" for s, m in plan])
-    tables = write_report(runs, out, oracle=oracle)
+
+
+def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str] | None = None,
+           oracle: bool = False, methods: tuple[str, ...] = ABLATION, progress: bool = True, jobs: int = 1,
+           warm_start: int = 0) -> dict:
+    """Trains every (seed, method) run not finished yet, `jobs` at a time, then reports.
+
+    With `jobs` > 1 each run gets a fixed share of the CPUs (train.threads = CPUs / jobs):
+    on a small CPU, two single-threaded runs side by side do more work per second than
+    one run on both cores (docs/PERFORMANCE.md).
+    `warm_start` N > 0: first, per seed, a pretraining of N iterations (OUT/pretrain-sSEED),
+    from which every run of that seed starts (train.init_from); 0: none, networks as built."""
+    if seeds < 1:
+        raise SpiganError(f"--seeds: must be at least 1, got {seeds}")
+    if jobs < 1:
+        raise SpiganError(f"--jobs: must be at least 1, got {jobs}")
+    if warm_start < 0:
+        raise SpiganError(f"--warm-start: must be at least 0 (0: no warm start), got {warm_start}")
+    base = load_config(config, overrides)
+    if warm_start and base.train.init_from:
+        raise SpiganError(f"--warm-start: train.init_from is set already ({base.train.init_from}); a warm start "
+                          f"starts each run from its seed's pretraining")
+    if oracle:
+        base = dataclasses.replace(base, train=dataclasses.replace(base.train, keep_checkpoints=10_000))
+    if jobs > 1 and base.train.threads == 0:
+        base = dataclasses.replace(base, train=dataclasses.replace(base.train, threads=max(1, usable_cpus() // jobs)))
+    out = Path(out)
+    methods = tuple(m for m in ABLATION if m in methods)  # Table 2's order, whatever order they came in
+    plan = [(seed, method) for seed in range(seeds) for method in methods]
+    # An absolute path in each run's config, so a re-run from another folder still matches.
+    warm = {seed: out.resolve() / f"{PRETRAIN}-s{seed}" for seed in range(seeds)} if warm_start else {}
+    pretrainings = [(pretrain_config(base, seed, warm_start), out / f"{PRETRAIN}-s{seed}") for seed in warm]
+    runs = [(run_config(base, method, seed, str(warm.get(seed, ""))), out / f"{method}-s{seed}")
+            for seed, method in plan]
+    pretrainings = [job for job in pretrainings if _to_train(*job)]  # every folder checked before any training
+    runs = [job for job in runs if _to_train(*job)]
+    tic = time.perf_counter()
+    _train_all(pretrainings, base, jobs, False, progress, tic)  # first: every run of their seed starts from one
+    _train_all(runs, base, jobs, oracle, progress, tic)
+    finished = load_runs([out / f"{m}-s{s}" for s, m in plan])
+    tables = write_report(finished, out, oracle=oracle)
     print((out / "report.md").read_text())
     return tables

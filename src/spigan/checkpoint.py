@@ -6,6 +6,9 @@ A checkpoint ("spigan-checkpoint-1") holds the resolved config, the class names,
 iteration, every trained network and its optimiser, the early-stopping state, the position
 of each data stream, the loss values not logged yet, and the RNG state: everything a
 resumed run needs to continue exactly; and where its networks started (`init_from`).
+φ, frozen, is built from `model.vgg19_weights` and left out, except where it is not what
+that builds: in a pretraining, which trains it (with its head, `perceptual_head`), and in
+a run that took it from one (`init_from`), so that resuming needs no other file.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class RunState:
             "classes": list(class_names(cfg)),
             "iteration": self.iteration,
             "init_from": self.init_from,
-            "networks": {name: net.state_dict() for name, net in self.nets.trainable().items()},
+            "networks": {name: net.state_dict() for name, net in self.saved_networks().items()},
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "early_stopping": self.stopper.state_dict(),
             "data": {"source": self.source_it.state_dict(),
@@ -64,8 +67,16 @@ class RunState:
                     "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
         }
 
+    def saved_networks(self) -> dict[str, nn.Module]:
+        """The networks a checkpoint holds: every trained one, and a frozen φ that came from
+        another checkpoint (a pretraining), which `model.vgg19_weights` would not rebuild."""
+        taken = (self.init_from or {}).get("networks", ())
+        return {name: net for name, net in self.nets.present().items()
+                if name in self.nets.trainable() or name in taken}
+
     def load_state_dict(self, state: dict) -> None:
-        for name, net in self.nets.trainable().items():
+        self.init_from = state.get("init_from")  # absent from checkpoints older than the key
+        for name, net in self.saved_networks().items():
             net.load_state_dict(state["networks"][name])
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
@@ -76,7 +87,6 @@ class RunState:
         self.pending = {k: list(zip(v["iterations"].tolist(), v["values"].unbind()))
                         for k, v in state["pending"].items()}
         self.iteration = state["iteration"]
-        self.init_from = state.get("init_from")  # absent from checkpoints older than the key
         torch.set_rng_state(state["rng"]["torch"])
         if state["rng"]["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
@@ -170,7 +180,8 @@ def checkpoint_config(state: dict) -> Config:
 
 
 def network_from_checkpoint(state: dict, which: str, device: torch.device | str = "cpu") -> nn.Module | None:
-    """Rebuilds network `which` (task, privileged, generator, discriminator) with the sizes
+    """Rebuilds network `which` (task, privileged, generator, discriminator; perceptual and
+    perceptual_head where a checkpoint has them, see the module's docstring) with the sizes
     of the checkpoint's own config and loads its weights; frozen, in eval mode. None if the
     checkpoint has no such network (e.g. P in a no_pi run)."""
     cfg = checkpoint_config(state)
@@ -188,16 +199,19 @@ def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(n) for n in t.shape) + ")"
 
 
-def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]) -> dict:
-    """Starts `nets` from another run's weights (`train.init_from`): each trained network
-    (T, P, G, D) that both `nets` and the checkpoint have, matched by name; the others stay
-    as built. φ is never in checkpoints (frozen, it comes from `model.vgg19_weights`).
+def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str], only: str = "") -> dict:
+    """Starts `nets` from another run's weights (`train.init_from`): each network (T, P, G,
+    D, φ and its head) that both `nets` and the checkpoint have, matched by name; the others
+    stay as built. φ is in a checkpoint where a pretraining trained it (`pretrain`), or
+    where a run took it from one; it stays frozen in a run that does not train it.
     Weights only: optimisers, data position, early stopping and iteration stay the new run's.
 
     Args:
         nets: this run's networks, as built.
         source: a checkpoint, or a run folder (its default checkpoint).
         classes: the classes this run's T predicts.
+        only: `train.init_networks`: the networks to take, comma-separated ("" = every one
+            both have); a name this run lacks is an error.
     Returns:
         The record for results.json: {"checkpoint", "iteration" (the source's), "networks"}.
     Raises:
@@ -211,27 +225,32 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
     except SpiganError as e:
         raise SpiganError(f"train.init_from: {e}") from e
     where = f"train.init_from: {path}"
-    taken = [name for name in nets.trainable() if name in state["networks"]]
+    ours = nets.present()
+    wanted = [name.strip() for name in only.split(",") if name.strip()]
+    for name in wanted:
+        if name not in ours:
+            raise SpiganError(f"train.init_networks: {name!r} is not a network of this run ({', '.join(ours)})")
+    taken = [name for name in ours if name in state["networks"] and (not wanted or name in wanted)]
     if not taken:
-        raise SpiganError(f"{where}: holds none of this run's networks ({', '.join(nets.trainable())}; it holds "
+        raise SpiganError(f"{where}: holds none of this run's networks ({', '.join(ours)}; it holds "
                           f"{', '.join(state['networks']) or 'none'})")
     for name in taken:
-        ours, theirs = nets.trainable()[name].state_dict(), state["networks"][name]
-        for key, value in ours.items():
+        mine, theirs = ours[name].state_dict(), state["networks"][name]
+        for key, value in mine.items():
             if key not in theirs:
                 raise SpiganError(f"{where}: {name}.{key} is in this run but not there (another architecture)")
             if value.shape != theirs[key].shape:
                 raise SpiganError(f"{where}: {name}.{key} has shape {_shape(theirs[key])} there, "
                                   f"{_shape(value)} in this run")
-        extra = [key for key in theirs if key not in ours]
+        extra = [key for key in theirs if key not in mine]
         if extra:
             raise SpiganError(f"{where}: {name}.{extra[0]} is there but not in this run (another architecture)")
     if "task" in taken and list(state["classes"]) != list(classes):
         raise SpiganError(f"{where}: task predicts other classes there ({', '.join(state['classes'])}) than in "
                           f"this run ({', '.join(classes)})")
     for name in taken:
-        nets.trainable()[name].load_state_dict(state["networks"][name])
-    built = [name for name in nets.present() if name not in taken]
+        ours[name].load_state_dict(state["networks"][name])  # a frozen φ stays frozen: only values are copied
+    built = [name for name in ours if name not in taken]
     logging.getLogger("spigan").info(
         "train.init_from: %s from %s (its iteration %d)%s; optimisers and iteration start afresh", ", ".join(taken),
         path, state["iteration"], f"; {', '.join(built)} as built" if built else "")

@@ -39,6 +39,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'HxW' -> (H, W)."""
     try:
@@ -282,7 +292,8 @@ def cmd_ablate(args) -> None:
 
     check_output_dir(args.out, "--out")
     ablate(args.config, args.seeds, args.out, args.overrides, oracle=args.oracle,
-           methods=tuple(args.methods or ABLATION), progress=not args.quiet, jobs=args.jobs)
+           methods=tuple(args.methods or ABLATION), progress=not args.quiet, jobs=args.jobs,
+           warm_start=args.warm_start)
 
 
 def cmd_report(args) -> None:
@@ -369,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="runs trained at once, each on its share of the CPUs (2 is faster on a 2-core CPU)")
     ab.add_argument("--out", default="runs/ablation",
                     help="folder of the runs (METHOD-sSEED) and the report; re-run to continue (default runs/ablation)")
+    ab.add_argument("--warm-start", type=non_negative_int, default=0, metavar="N",
+                    help="first pretrain T, P and φ on the simulator's labels and depth for N iterations per seed "
+                         "(OUT/pretrain-sSEED, train.method=pretrain) and start every run of that seed from it "
+                         "(train.init_from); default 0: no warm start")
     ab.add_argument("--oracle", action="store_true",
                     help="also report the best checkpoint chosen with target labels (labelled ORACLE)")
     ab.add_argument("--quiet", action="store_true", help="no progress bars")

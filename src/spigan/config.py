@@ -18,6 +18,7 @@ from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import variant_of
 
 P_TRAINED_ON = ("both", "source")  # loss.p_trained_on: what P learns from
+GENERATOR_UPSAMPLING = ("transposed", "resize")  # model.generator_upsampling (models/generator.py)
 
 
 @dataclass
@@ -28,6 +29,10 @@ class ModelConfig:
     generator_blocks: int = 9
     # Ours, not the paper's: G(x) = x + r(x), starting as the identity (models/generator.py).
     generator_skip: bool = False
+    # G's two upsampling layers: "transposed" (the paper's fractionally-strided convolutions)
+    # | "resize" (ours: nearest-neighbour x2, then a 3x3 convolution; the known cure for
+    # checkerboard artefacts, Odena et al. 2016; same parameter count).
+    generator_upsampling: str = "transposed"
     discriminator_width: int = 64
     discriminator_layers: int = 3
     fcn_width: int = 64  # VGG16 base width of T and P
@@ -111,26 +116,36 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    method: str = "spigan"  # spigan | no_pi | base | source_only | target_only (spigan.variant)
+    # spigan | no_pi | base | source_only | target_only (Table 2) | pretrain (T, P and φ on the
+    # simulator's labels and depth: a warm start for the others) (spigan.variant)
+    method: str = "spigan"
     iterations: int = 20000
     batch_size: int = 1
     lr: float = 2e-4  # Adam, all networks (paper §4.1)
     beta1: float = 0.5  # Adam betas: CycleGAN's, which the paper's G and D come from
     beta2: float = 0.999
     generator_steps: int = 5  # G steps per step of D, T and P (paper §4.1)
+    # Ours, not the paper's (0 = off): for the first N iterations of an adapted run only G and
+    # D learn; T and P stay fixed, their losses on G(x_s) still reaching G. A warm-started T
+    # then first meets G(x_s) after G has learnt some of the target's look (issue 22).
+    adaptation_warmup: int = 0
     seed: int = 0
     # A checkpoint, or a run folder (its early_stop.pt, else last.pt), whose weights start this
-    # run (mmsegmentation's load_from): each of T, P, G, D that both have, by name; not its
-    # optimisers, data position, early stopping or iteration. φ is never in checkpoints (it
-    # comes from model.vgg19_weights). "" = off: networks as built.
+    # run (mmsegmentation's load_from): each of T, P, G, D, φ that both have, by name; not its
+    # optimisers, data position, early stopping or iteration. φ is in the checkpoints of a
+    # pretraining (train.method: pretrain) and of runs that took it from one; elsewhere it
+    # comes from model.vgg19_weights. "" = off: networks as built.
     init_from: str = ""
+    # Which of them to take, comma-separated (e.g. "task,perceptual"); "" = every one both have.
+    init_networks: str = ""
     device: str = "auto"  # auto | cpu | cuda
     # torch intra-op threads; 0 = the CPUs other processes leave free, re-measured at every
     # logging interval (spigan.hardware.ThreadBudget); N > 0 = exactly N (bit-exact reruns).
     threads: int = 0
-    # auto = bf16 where the hardware computes it natively (a GPU that supports it, a CPU with
-    # AVX512-BF16 or AMX), else fp32 | fp32 | bf16 (autocast; losses stay float32) | fp16
-    # (GPU, with loss scaling). See spigan.hardware.choose_precision.
+    # auto = bf16 on a GPU that supports it, fp32 on every CPU | fp32 | bf16 (autocast;
+    # losses stay float32; checked against fp32 before training, spigan.bf16_check) | fp16
+    # (GPU, with loss scaling) | fp64 (float64 throughout: slow; numbers that agree across
+    # CPUs). See spigan.hardware.choose_precision.
     precision: str = "auto"
     channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
     # metrics.jsonl rows: each term's mean over every N iterations, and the last iteration;
@@ -176,7 +191,7 @@ class EarlyStoppingConfig:
 RANGES_AT_LEAST = [
     ("train", "iterations", 1), ("train", "batch_size", 1), ("train", "generator_steps", 1), ("train", "log_every", 1),
     ("train", "checkpoint_every", 1), ("train", "keep_checkpoints", 0), ("train", "seed", 0),
-    ("train", "image_every", 0), ("train", "validate_every", 0),
+    ("train", "image_every", 0), ("train", "validate_every", 0), ("train", "adaptation_warmup", 0),
     ("loss", "adversarial", 0), ("loss", "task", 0), ("loss", "privileged", 0), ("loss", "perceptual", 0),
     ("model", "generator_width", 1), ("model", "generator_blocks", 0), ("model", "discriminator_width", 1),
     ("model", "discriminator_layers", 1), ("model", "fcn_width", 1), ("model", "fcn_fc_dim", 1),
@@ -240,6 +255,9 @@ class Config:
             raise SpiganError(f"loss.depth_target: {self.loss.depth_target!r} is not one of {', '.join(DEPTH_TARGETS)}")
         if self.loss.depth_far not in DEPTH_FAR:
             raise SpiganError(f"loss.depth_far: {self.loss.depth_far!r} is not one of {', '.join(DEPTH_FAR)}")
+        if self.model.generator_upsampling not in GENERATOR_UPSAMPLING:
+            raise SpiganError(f"model.generator_upsampling: {self.model.generator_upsampling!r} is not one of "
+                              f"{', '.join(GENERATOR_UPSAMPLING)}")
         if self.loss.p_trained_on not in P_TRAINED_ON:
             raise SpiganError(f"loss.p_trained_on: {self.loss.p_trained_on!r} is not one of {', '.join(P_TRAINED_ON)}")
         if self.data.eval_size not in EVAL_SIZES:

@@ -52,6 +52,11 @@ def mean_across(values: dict[str, float], ctx: Context, device: torch.device) ->
     return dict(zip(keys, (t / ctx.world_size).tolist()))
 
 
+def rank_device(device: torch.device, ctx: Context) -> torch.device:
+    """The device this process trains on: its own GPU (LOCAL_RANK) under torchrun."""
+    return torch.device("cuda", ctx.local_rank) if ctx.enabled and device.type == "cuda" else device
+
+
 def any_across(flag: bool, ctx: Context, device: torch.device) -> bool:
     """True on every rank if it is true on any (e.g. a stop signal received by one)."""
     if not ctx.enabled:
@@ -87,7 +92,7 @@ def step_networks(nets: Networks, ctx: Context, device: torch.device) -> dict[st
     """Per kind of step, which module to call for each network: DDP wrappers for those the
     step trains (one forward, one backward each), plain modules for the frozen ones."""
     if not ctx.enabled:
-        return {"supervised": nets, "discriminator": nets, "all": nets, "generator": nets}
+        return {"supervised": nets, "pretrain": nets, "discriminator": nets, "all": nets, "generator": nets}
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     ids = [device.index] if device.type == "cuda" else None
@@ -95,6 +100,8 @@ def step_networks(nets: Networks, ctx: Context, device: torch.device) -> dict[st
     w = lambda name: wrapped.get(name)  # noqa: E731
     return {
         "supervised": Networks(task=w("task")),
+        "pretrain": Networks(task=w("task"), privileged=w("privileged"), perceptual=w("perceptual"),
+                             perceptual_head=w("perceptual_head")),
         "discriminator": Networks(task=nets.task, generator=nets.generator, discriminator=w("discriminator")),
         "all": Networks(task=w("task"), generator=w("generator"), discriminator=nets.discriminator,
                         privileged=w("privileged"), perceptual=nets.perceptual),

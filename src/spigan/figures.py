@@ -137,7 +137,8 @@ def loss_figure(history: list[dict], early_stop: int | None, title: str = ""):
     ax = axes[0, 0]
     for key, label in (("task_source", "task on x_s"), ("task_adapted", "task on G(x_s)"),
                        ("perceptual", "perceptual"), ("privileged_source", "privileged on x_s"),
-                       ("privileged_adapted", "privileged on G(x_s)")):
+                       ("privileged_adapted", "privileged on G(x_s)"),
+                       ("perceptual_task", "φ's segmentation on x_s (pretraining)")):
         if any(h.get(key) for h in history):  # absent, or identically zero (a term the method lacks)
             _curve(ax, its, [h.get(key, float("nan")) for h in history], label=label)
     ax.set_yscale("log")
@@ -204,8 +205,9 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
         if not variant_of(r.cfg).adapted:
             continue
         rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
+        start = f", started from {r.result.started_from()}" if r.result.init_from else ""
         written[plot_losses(rows, r.result.early_stopping_iteration, folder / f"losses_{method}.png",
-                            f"{method}, seed {r.seed} (cf. Fig. 3-4)")] = (1, 3 if _has_shares(rows) else 2)
+                            f"{method}, seed {r.seed}{start} (cf. Fig. 3-4)")] = (1, 3 if _has_shares(rows) else 2)
     written.update(qualitative(first, folder, examples))
     return written
 

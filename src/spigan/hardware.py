@@ -4,7 +4,10 @@ and how many threads to use.
 bfloat16 is fast only where the hardware computes it: on a GPU that supports it, and on a
 CPU with AVX512-BF16 or AMX. Elsewhere (AVX2-only CPUs: most laptops and many cloud
 machines) autocast emulates it and a training step is several times slower than in
-float32, so `train.precision: auto` picks bf16 only where it is native.
+float32. And where a CPU computes it natively, its kernels have been seen to give wrong
+(non-finite) gradients for these networks (issue 21), so `train.precision: auto` is fp32 on
+every CPU and bf16 on a GPU that supports it; bf16 on a CPU is opt-in. Wherever a run is to
+train in bf16, spigan.bf16_check first checks it against fp32 on the run's own shapes.
 
 Threads: with all of a machine's cores in one OpenMP team, a single busy process elsewhere
 stalls every parallel region (a team member waits for a core), and a 2-core run became 4x
@@ -128,8 +131,9 @@ class Precision:
 
 def choose_precision(requested: str, device: torch.device, cpu: CpuInfo | None = None,
                      cuda_bf16: bool | None = None) -> Precision:
-    """`auto`: bf16 where the hardware computes it natively, else fp32. An explicit choice
-    is kept; bf16 on a CPU without native support gets a warning, fp16 off a GPU an error.
+    """`auto`: bf16 on a GPU that supports it, else fp32 (on every CPU: see the module's
+    docstring). An explicit choice is kept; bf16 on a CPU without native support gets a
+    warning, fp16 off a GPU an error. bf16 is then checked (spigan.bf16_check).
 
     `cpu` and `cuda_bf16` default to this machine's (tests pass fakes)."""
     if requested not in PRECISIONS:
@@ -149,7 +153,9 @@ def choose_precision(requested: str, device: torch.device, cpu: CpuInfo | None =
     cpu = cpu or cpu_info()
     if requested == "auto":
         if cpu.native_bf16:
-            return Precision(requested, "bf16", f"{cpu.model} computes bfloat16 natively (AVX512-BF16/AMX)")
+            return Precision(requested, "fp32", f"{cpu.model} computes bfloat16 natively, but bf16 on a CPU is "
+                                                f"opt-in (train.precision=bf16, checked at start): native kernels "
+                                                f"have given these networks wrong gradients")
         return Precision(requested, "fp32", f"{cpu.model} has no native bfloat16 (no AVX512-BF16 or AMX, "
                                             f"PyTorch kernels {cpu.capability}): bf16 would be emulated")
     warning = ""

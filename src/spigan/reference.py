@@ -22,9 +22,10 @@ from spigan.objective import Networks
 
 
 def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
-                    batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor) -> list[dict]:
+                    batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor, task_learns: bool = True) -> list[dict]:
     """One D step on (batches[0], x_r), then one adaptation step per source batch, the
-    first also updating T and P. Returns the loss terms of each step, as floats."""
+    first also updating T and P unless `task_learns` is False (train.adaptation_warmup).
+    Returns the loss terms of each step, as floats."""
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     for net in (G, D, T, P, phi):
         if net is not None:
@@ -56,11 +57,11 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
             opt.zero_grad()
         total.backward()
         optimizers["generator"].step()
-        if k == 0:
+        if k == 0 and task_learns:
             optimizers["task"].step()
             if "privileged" in optimizers:
                 optimizers["privileged"].step()
         # The optimised step leaves out the x_s-only terms when T and P do not move (they
         # give G no gradient), so only the first step's total is comparable.
-        logs.append({"adversarial": adv.item(), **({"total": total.item()} if k == 0 else {})})
+        logs.append({"adversarial": adv.item(), **({"total": total.item()} if k == 0 and task_learns else {})})
     return logs

@@ -65,7 +65,7 @@ def aggregate(runs: list[FinishedRun], which: str = "default") -> dict:
             s = scores.to_dict()
             row = {"seed": r.seed, "miou": s["miou"], "iou": s["iou"], "run": str(r.path),
                    "checkpoint": r.result.default if which == "default" else which,
-                   "early_stopping_iteration": r.result.early_stopping_iteration}
+                   "early_stopping_iteration": r.result.early_stopping_iteration, "init_from": r.result.init_from}
             if variant_of(r.cfg).adapted and r.seed in source:
                 row["negative_transfer"] = negative_transfer(scores, source[r.seed].result.scores("default"))
             seeds.append(row)
@@ -107,6 +107,28 @@ def markdown(table: dict, title: str) -> str:
             miou = "n/a" if s["miou"] is None else f"{100 * s['miou']:.1f}"
             lines.append(f"| {m} | {s['seed']} | {miou} | {nt} | {s['checkpoint']} | "
                          f"{s['early_stopping_iteration'] or '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+def starts_markdown(runs: list[FinishedRun]) -> str:
+    """Which runs started from another run's weights (train.init_from; with `spigan ablate
+    --warm-start N`, their seed's pretraining), one row each; "" when none did."""
+    started = sorted((r for r in runs if r.result.init_from), key=lambda r: (r.seed, r.method))
+    if not started:
+        return ""
+    lines = ["## Initial weights", "", "These runs started from another run's weights (`train.init_from`: with "
+             "`spigan ablate --warm-start N`, their seed's pretraining on the simulator, `train.method: pretrain`); "
+             "their optimisers and iteration started afresh:", "",
+             "| method | seed | started from | networks taken | checkpoint |", "|---|---|---|---|---|"]
+    for r in started:
+        record = r.result.init_from
+        lines.append(f"| {r.method} | {r.seed} | {r.result.started_from()} | {', '.join(record['networks'])} | "
+                     f"{record['checkpoint']} |")
+    others = [r for r in runs if not r.result.init_from]
+    if others:
+        lines += ["", "The others started as their configs build them: "
+                  + ", ".join(f"{r.method} (seed {r.seed})" for r in sorted(others, key=lambda r: (r.seed, r.method)))
+                  + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -152,7 +174,9 @@ def write_report(runs: list[FinishedRun], out: str | Path, oracle: bool = False,
     titles = {"default": "Default checkpoint (early stopping where it fired; no target labels used)",
               "last": "Last checkpoint", "oracle": "ORACLE: best checkpoint chosen with target labels"}
     shares = gradient_shares(runs)
-    text = "# Ablation report\n\n" + "\n".join(markdown(tables[k], titles[k]) for k in tables)
+    starts = starts_markdown(runs)  # first: it says what every number below started from
+    text = "# Ablation report\n\n" + (starts + "\n" if starts else "")
+    text += "\n".join(markdown(tables[k], titles[k]) for k in tables)
     text += ("\n" + shares_markdown(shares)) if shares else ""
     (out / "report.md").write_text(text)
     (out / "report.json").write_text(json.dumps({**tables, "generator_gradient_shares": shares}, indent=2,

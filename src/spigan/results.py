@@ -46,6 +46,15 @@ class RunResult:
     init_from: dict | None = None
     scored_on: str | None = None  # the data scored, e.g. "sim/val (photo), 50 images" (data_name)
 
+    def started_from(self) -> str | None:
+        """Where the run's networks started, in a few words (the run folder and iteration of
+        its `init_from` checkpoint, e.g. "pretrain-s0, iteration 500"); None: as built."""
+        if not self.init_from:
+            return None
+        path = Path(self.init_from["checkpoint"])
+        where = path.parent.parent.name if path.parent.name == "checkpoints" else path.name
+        return f"{where}, iteration {self.init_from['iteration']}"
+
     def scores(self, which: str = "default") -> Scores:
         """`default`, or a checkpoint name (`last`, `early_stop`, `oracle`)."""
         return self.checkpoints[self.default if which == "default" else which]

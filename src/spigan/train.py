@@ -19,11 +19,12 @@ import torch
 
 from spigan import distributed
 from spigan.atomic import make_output_dir
+from spigan.bf16_check import checked_precision
 from spigan.build import (
     build_networks,
     build_optimizers,
     class_names,
-    imagenet_weight_files,
+    log_imagenet_weights,
     pretrained_report,
 )
 from spigan.checkpoint import (
@@ -57,6 +58,7 @@ from spigan.objective import (
     Networks,
     adaptation_step,
     discriminator_step,
+    pretrain_step,
     supervised_step,
 )
 from spigan.variant import Variant, variant_of
@@ -73,7 +75,7 @@ def seed_everything(seed: int) -> None:
 def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: dict, source_it, target_it,
                   generator_steps: int, device: torch.device, skip_nonfinite: bool,
                   scaler: torch.amp.GradScaler | None = None, measure_gradients: bool = False,
-                  dtype: torch.dtype = torch.float32) -> dict[str, list[torch.Tensor]]:
+                  dtype: torch.dtype = torch.float32, task_learns: bool = True) -> dict[str, list[torch.Tensor]]:
     """One iteration of the variant; returns each loss term's values (detached, not synced).
 
     SPIGAN and its ablations: one D step, then `generator_steps` adaptation steps, each on
@@ -81,11 +83,15 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
     `step_nets` holds, per kind of step, the networks to call (distributed.step_networks).
     `measure_gradients`: the first adaptation step also measures what each term of Eq. 1
     sends into G (objective.generator_gradient_norms). Images and depth reach the networks in
-    `dtype` (the weights' dtype: float64 under train.precision=fp64)."""
-    if not variant.adapted:
+    `dtype` (float64 under fp64). `task_learns=False` (train.adaptation_warmup): T, P fixed."""
+    if not variant.adapted:  # one step on one labelled batch: of T alone, or of T, P and φ (pretrain)
         batch = next(source_it)
-        step = supervised_step(step_nets["supervised"].task, optimizers["task"], batch["image"].to(device, dtype),
-                               batch["labels"].to(device), skip_nonfinite, scaler)
+        x, y = batch["image"].to(device, dtype), batch["labels"].to(device)
+        if variant.pretraining:
+            step = pretrain_step(step_nets["pretrain"], optimizers, variant.weights, x, y,
+                                 batch["depth"].to(device, dtype), skip_nonfinite, scaler)
+        else:
+            step = supervised_step(step_nets["supervised"].task, optimizers["task"], x, y, skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
     batch = next(source_it)
     x_r = next(target_it)["image"].to(device, dtype, non_blocking=True)
@@ -96,10 +102,11 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
     for k in range(generator_steps):
         if k > 0:
             batch = next(source_it)
-        step = adaptation_step(step_nets["all" if k == 0 else "generator"], optimizers, variant.weights,
+        update = k == 0 and task_learns
+        step = adaptation_step(step_nets["all" if update else "generator"], optimizers, variant.weights,
                                batch["image"].to(device, dtype), batch["labels"].to(device),
                                batch["depth"].to(device, dtype),
-                               update_task_and_privileged=(k == 0), skip_nonfinite=skip_nonfinite, scaler=scaler,
+                               update_task_and_privileged=update, skip_nonfinite=skip_nonfinite, scaler=scaler,
                                measure_generator_gradients=measure_gradients and k == 0)
         for name, value in step.items():
             terms.setdefault(name, []).append(value)
@@ -155,19 +162,18 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     threads = ThreadBudget(cfg.train.threads)
     run_dir, t, variant = Path(run_dir), cfg.train, variant_of(cfg)
     device = resolve_device(t.device)
-    precision = choose_precision(t.precision, device)
     if device.type == "cpu":
         check_training_memory(cfg)
     ctx = distributed.setup(device.type)
-    if ctx.enabled and device.type == "cuda":
-        device = torch.device("cuda", ctx.local_rank)
+    device = distributed.rank_device(device, ctx)
+    precision = checked_precision(choose_precision(t.precision, device), cfg, device, ctx)  # bf16 checked first
     seed_everything(t.seed)
 
     nets = build_networks(cfg, device, precision.dtype)
     # A new run only: a resumed one continues from its own checkpoint's weights.
-    init_from = init_weights_from(nets, t.init_from, class_names(cfg)) if t.init_from and resume is None else None
+    init_from = (init_weights_from(nets, t.init_from, class_names(cfg), t.init_networks)
+                 if t.init_from and resume is None else None)
     optimizers = build_optimizers(nets, cfg)
-    pretrained = pretrained_report(nets)
     source_it, target_it = _data_streams(cfg, variant, ctx, progress)
 
     # Only now, with data and weights found readable, does the run directory appear.
@@ -178,12 +184,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         log.info("precision %s (train.precision=%s: %s)", precision.used, precision.requested, precision.reason)
         if precision.warning:
             log.warning(precision.warning)
-        for name, file in imagenet_weight_files(nets).items():
-            if file:
-                log.info("%s starts from ImageNet weights (%s)", name, file)
-            elif name.split()[0] not in (init_from or {}).get("networks", ()):
-                log.warning("%s starts from random initialisation, not ImageNet weights (set model.vgg16_weights / "
-                            "model.vgg19_weights to use them)", name)
+        log_imagenet_weights(nets, taken=(init_from or {}).get("networks", ()))
     state = RunState(nets, optimizers, EarlyStopping(cfg.early_stopping), source_it, target_it, init_from=init_from)
     if resume is not None:
         state.load_state_dict(resume)
@@ -217,7 +218,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations
                 terms = run_iteration(variant, step_nets, optimizers, source_it, target_it, t.generator_steps,
                                       device, skip, scaler, measure_gradients=measure and logging,
-                                      dtype=precision.dtype)
+                                      dtype=precision.dtype, task_learns=state.iteration >= t.adaptation_warmup)
             state.iteration += 1
             iteration = state.iteration
             for name, values in terms.items():
@@ -270,7 +271,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
         result = evaluate_checkpoints(run_dir, cfg, device, progress)
         result = dataclasses.replace(
             result, method=variant.method, iterations=state.iteration, train_seconds=train_seconds,
-            early_stopping_iteration=state.stopper.fired_at, imagenet_weights=pretrained, world_size=ctx.world_size,
+            early_stopping_iteration=state.stopper.fired_at, imagenet_weights=pretrained_report(nets), world_size=ctx.world_size,
             precision=precision.to_dict(), init_from=state.init_from,
             threads={"setting": t.threads, "min": min(thread_counts), "max": max(thread_counts)})
         result.save(run_dir / "results.json")

@@ -8,6 +8,13 @@ Table 2 of the paper:
 - `source_only` (FCN source): T alone on labelled simulator frames.
 - `target_only` (FCN target): T alone on labelled target frames (the upper bound).
 
+Not a row of Table 2:
+- `pretrain`: T, P and φ trained on labelled simulator frames with depth, each from its own
+  loss (T and φ from the labels, P from the depth), no G or D: the start of a
+  warm-started ablation (`spigan ablate --warm-start N`), standing in for the paper's
+  ImageNet weights where there are none. φ learns here only; every other method keeps it
+  frozen.
+
 Every other module asks the `Variant`, never `train.method` itself.
 """
 
@@ -24,13 +31,17 @@ if TYPE_CHECKING:  # config imports this module, not the other way round
 
 METHODS = ("spigan", "no_pi", "base", "source_only", "target_only")  # Table 2's rows
 ADAPTED = ("spigan", "no_pi", "base")
+PRETRAIN = "pretrain"  # not one of Table 2's rows: what a warm-started ablation starts from
+TRAIN_METHODS = METHODS + (PRETRAIN,)  # every value of train.method
 
 
 @dataclass(frozen=True)
 class Variant:
     """Attributes:
-        method: the name (one of METHODS).
+        method: the name (one of TRAIN_METHODS).
         adapted: G and D exist and the SPIGAN schedule runs (a D step, then generator steps).
+        pretraining: T, P and φ (with its segmentation head) learn from source labels and
+            depth, each from its own loss (`pretrain`); φ is trained in no other variant.
         weights: the effective α, β, γ, δ (a LossConfig with the method's zeros).
         train_role: the labelled data T trains on, "source" or "target" (target_only).
         batch_keys: what a labelled training batch carries (depth for every adapted
@@ -42,16 +53,17 @@ class Variant:
     weights: "LossConfig"
     train_role: str
     batch_keys: tuple[str, ...]
+    pretraining: bool = False
 
     @property
     def privileged(self) -> bool:
-        """P exists (γ > 0)."""
-        return self.adapted and self.weights.privileged > 0
+        """P exists (γ > 0, or pretraining)."""
+        return self.pretraining or self.adapted and self.weights.privileged > 0
 
     @property
     def perceptual(self) -> bool:
-        """φ exists (δ > 0)."""
-        return self.adapted and self.weights.perceptual > 0
+        """φ exists (δ > 0, or pretraining)."""
+        return self.pretraining or self.adapted and self.weights.perceptual > 0
 
     @property
     def networks(self) -> tuple[str, ...]:
@@ -63,6 +75,8 @@ class Variant:
             names.append("privileged")
         if self.perceptual:
             names.append("perceptual")
+        if self.pretraining:
+            names.append("perceptual_head")
         return tuple(names)
 
     @property
@@ -74,16 +88,16 @@ class Variant:
 def variant_of(cfg: "Config") -> Variant:
     """The variant `cfg.train.method` names; a SpiganError for an unknown method."""
     method = cfg.train.method
-    if method not in METHODS:
-        raise SpiganError(f"train.method: {method!r} is not one of {', '.join(METHODS)}")
+    if method not in TRAIN_METHODS:
+        raise SpiganError(f"train.method: {method!r} is not one of {', '.join(TRAIN_METHODS)}")
     weights = dataclasses.replace(cfg.loss)
     if method in ("no_pi", "base"):
         weights.privileged = 0.0
     if method == "base":
         weights.perceptual = 0.0
-    adapted = method in ADAPTED
-    keys = ("image", "labels", "depth") if adapted else ("image", "labels")
-    return Variant(method, adapted, weights, "target" if method == "target_only" else "source", keys)
+    adapted, pretraining = method in ADAPTED, method == PRETRAIN
+    keys = ("image", "labels", "depth") if adapted or pretraining else ("image", "labels")
+    return Variant(method, adapted, weights, "target" if method == "target_only" else "source", keys, pretraining)
 
 
 def with_method(cfg: "Config", method: str, seed: int | None = None, name: str | None = None) -> "Config":

@@ -29,11 +29,18 @@ class ResnetGenerator(nn.Module):
             network (tanh output in [-1, 1]) with its last convolution zero-initialised, so G
             starts as the identity and learns only the change of appearance. It makes G
             label-preserving from the first step, which matters when training is short.
+        upsampling: "transposed", the paper's u128 and u64 (3x3 fractionally-strided
+            convolutions, stride 1/2); or "resize", ours: nearest-neighbour x2, then a 3x3
+            convolution (reflection padding), with the same parameters. A transposed
+            convolution of stride 2 and kernel 3 overlaps its outputs unevenly, which paints
+            checkerboards (Odena, Dumoulin, Olah, "Deconvolution and Checkerboard Artifacts",
+            Distill 2016); resizing first spreads every input evenly.
     Convolutions carry biases because instance norm has no affine parameters (CycleGAN's
     choice); at the paper's settings this gives exactly 11,378,179 parameters (either way).
     """
 
-    def __init__(self, width: int = 64, blocks: int = 9, channels: int = 3, skip: bool = False):
+    def __init__(self, width: int = 64, blocks: int = 9, channels: int = 3, skip: bool = False,
+                 upsampling: str = "transposed"):
         super().__init__()
         self.skip = skip
         w = width
@@ -42,8 +49,13 @@ class ResnetGenerator(nn.Module):
             layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.InstanceNorm2d(c_out), nn.ReLU(True)]
         layers += [ResidualBlock(4 * w) for _ in range(blocks)]
         for c_in, c_out in ((4 * w, 2 * w), (2 * w, w)):  # u128, u64
-            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
-                       nn.InstanceNorm2d(c_out), nn.ReLU(True)]
+            if upsampling == "transposed":
+                layers.append(nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1))
+            elif upsampling == "resize":
+                layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1), nn.Conv2d(c_in, c_out, 3)]
+            else:
+                raise ValueError(f"unknown upsampling {upsampling!r}: expected transposed or resize")
+            layers += [nn.InstanceNorm2d(c_out), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, channels, 7), nn.Tanh()]  # c7s1-3
         self.model = nn.Sequential(*layers)
         for m in self.modules():  # CycleGAN's "normal" init

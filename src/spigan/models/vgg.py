@@ -1,6 +1,6 @@
 """VGG backbones laid out exactly like torchvision's `features`, so that the ImageNet
-state-dict files PyTorch publishes load by name; and φ, the frozen VGG19 of the
-perceptual loss.
+state-dict files PyTorch publishes load by name; φ, the frozen VGG19 of the perceptual
+loss; and the light head that makes φ a segmenter while it is pretrained on the simulator.
 
 Images enter every VGG in the GAN convention, RGB in [-1, 1]; the first module converts
 them to the ImageNet normalisation the published weights expect.
@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from spigan.errors import SpiganError
@@ -136,13 +137,52 @@ class PerceptualVGG19(nn.Module):
         self.eval()
 
     def train(self, mode: bool = True) -> "PerceptualVGG19":
-        return super().train(False)  # frozen: always in inference mode
+        return super().train(False)  # frozen: always in inference mode (no layer differs)
+
+    def used_layers(self) -> nn.Sequential:
+        """The layers the forward pass runs, conv1_1 to conv5_2's ReLU; conv5_3 and conv5_4
+        are kept only so that the published file loads."""
+        return self.features[: self.TAPS[-1] + 1]
+
+    def unfreeze_(self) -> "PerceptualVGG19":
+        """Lets φ learn (only while it is pretrained, `train.method: pretrain`): the layers
+        the forward pass runs require gradients; the two it never runs stay frozen, so no
+        parameter waits for a gradient that cannot come (DistributedDataParallel)."""
+        self.used_layers().requires_grad_(True)
+        return self
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         h = self.input(x)
         taps = []
-        for i, layer in enumerate(self.features[: self.TAPS[-1] + 1]):
+        for i, layer in enumerate(self.used_layers()):
             h = layer(h)
             if i in self.TAPS:
                 taps.append(h)
         return taps
+
+
+class PerceptualHead(nn.Module):
+    """φ's segmentation head, used only to pretrain φ on the simulator's labels: a 1x1 score
+    layer on each of φ's five tapped activations (conv1_2 ... conv5_2), each upsampled
+    bilinearly to the image and summed (FCN's skip architecture, over the very layers the
+    perceptual loss compares, so that every one of them learns from the labels). Score
+    layers start at zero, as FCN's do.
+
+    Args:
+        classes: the classes to score.
+        width: φ's VGG19 base width (its taps have width x (1, 2, 4, 8, 8) channels).
+    """
+
+    def __init__(self, classes: int, width: int = 64):
+        super().__init__()
+        channels = [c * width // 64 for c in (64, 128, 256, 512, 512)]
+        self.scores = nn.ModuleList(nn.Conv2d(c, classes, 1) for c in channels)
+        for score in self.scores:
+            nn.init.zeros_(score.weight)
+            nn.init.zeros_(score.bias)
+
+    def forward(self, taps: list[torch.Tensor]) -> torch.Tensor:
+        """φ's taps -> (b, classes, h, w) scores at the first tap's size (the image's)."""
+        size = taps[0].shape[-2:]
+        return sum(F.interpolate(score(tap), size=size, mode="bilinear", align_corners=False)
+                   for score, tap in zip(self.scores, taps))
