@@ -52,7 +52,6 @@ def count(cfg) -> dict:
     bytes autograd saves for backward, at the config's crop size and batch."""
     from spigan import objective
     from spigan.build import build_networks
-    from spigan.variant import variant_of
 
     with torch.device("meta"):
         nets = build_networks(cfg, torch.device("meta"))
@@ -60,7 +59,7 @@ def count(cfg) -> dict:
     frozen = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.present().items()
               if name not in trainable}
     optimizers = {name: _NoStep(net.parameters()) for name, net in nets.trainable().items()}
-    weights = variant_of(cfg).weights
+    weights = cfg.variant().weights
     b, (h, w) = cfg.train.batch_size, (cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size)
     x = torch.empty(b, 3, h, w, device="meta")
     y = torch.zeros(b, h, w, dtype=torch.long, device="meta")
@@ -74,7 +73,7 @@ def count(cfg) -> dict:
         return t
 
     steps, peak_saved = {}, 0
-    variant = variant_of(cfg)
+    variant = cfg.variant()
     if not variant.adapted:  # source_only, target_only: T alone, one step
         with FlopCounterMode(display=False) as counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             objective.supervised_step(nets.task, optimizers["task"], x, y)

@@ -31,7 +31,6 @@ def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config)
     count, taken while the real step computes real numbers, must agree."""
     from spigan.build import build_networks, build_optimizers
     from spigan.objective import adaptation_step, discriminator_step
-    from spigan.variant import variant_of
 
     cfg = tiny_config("train.generator_steps=3")
     counted = load("paper_cost").count(cfg)
@@ -44,7 +43,7 @@ def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config)
     with FlopCounterMode(display=False) as counter:
         discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"], x, x)
         for k in range(cfg.train.generator_steps):
-            adaptation_step(nets, optimizers, variant_of(cfg).weights, x, y, z, update_task_and_privileged=k == 0)
+            adaptation_step(nets, optimizers, cfg.variant().weights, x, y, z, update_task_and_privileged=k == 0)
     assert counted["flops_per_iteration"] == counter.get_total_flops() > 0
     trained = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.trainable().items()}
     assert {k: v for k, v in counted["parameters"].items() if "frozen" not in k} == trained

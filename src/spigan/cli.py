@@ -187,9 +187,8 @@ def cmd_train(args) -> None:
 def _dry_run(cfg, run_dir: Path, text: str) -> None:
     """Prints the resolved config and lists the real datasets' files; trains and writes nothing."""
     from spigan.data.datasets import frame_source
-    from spigan.variant import variant_of
 
-    variant = variant_of(cfg)
+    variant = cfg.variant()
     listed = []
     for role, split in ((variant.train_role, "train"), ("target", "train"), ("target", "val")):
         if (role == "target" and split == "train" and not variant.adapted) or getattr(cfg.data, role) == "sim":

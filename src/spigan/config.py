@@ -14,10 +14,10 @@ import yaml
 from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
+from spigan.loss_config import P_TRAINED_ON, LossConfig
 from spigan.ontology import datasets_for, protocol_for
-from spigan.variant import variant_of
+from spigan.variant import Variant, variant_of
 
-P_TRAINED_ON = ("both", "source")  # loss.p_trained_on: what P learns from
 GENERATOR_UPSAMPLING = ("transposed", "resize")  # model.generator_upsampling (models/generator.py)
 
 
@@ -46,28 +46,6 @@ class ModelConfig:
     # torch hub cache; or a path to that file.
     vgg16_weights: str = ""
     vgg19_weights: str = ""
-
-
-@dataclass
-class LossConfig:
-    """Eq. 1 weights (paper §4.1) and the depth scale of Eq. 5."""
-
-    adversarial: float = 1.0  # α
-    task: float = 0.5  # β
-    privileged: float = 0.1  # γ
-    perceptual: float = 0.33  # δ
-    max_depth: float = 655.35  # metres: depth is clamped to [1, max_depth] (SYNTHIA's 16-bit range)
-    # What P regresses (spigan.depth): metres (SYNTHIA's centimetres / 100; the default: the only
-    # target under which γ·L_P carries a measurable share of G's gradient, docs/RESULTS.md)
-    # | log (log z / log max, in [0, 1]; before issue 14) | inverse (1/z).
-    depth_target: str = "metres"
-    # Depth at max_depth or beyond (the sky): clamp (kept as max_depth: the default, as before
-    # the option) | skip (left out of L_P like pixels without depth; spigan.depth).
-    depth_far: str = "clamp"
-    # What P learns from: both (x_s and G(x_s), Eq. 5 as the paper trains it: the default) |
-    # source (x_s only; L_P(G(x_s)) still reaches G but not P, so G cannot teach P a code of
-    # its own for depth, an option beyond the paper: docs/RESULTS.md).
-    p_trained_on: str = "both"
 
 
 @dataclass
@@ -216,10 +194,15 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
 
+    def variant(self) -> Variant:
+        """What `train.method` means for this config (spigan.variant decides; this is the one
+        place that reads the method's name); a SpiganError for an unknown method."""
+        return variant_of(self.train.method, self.loss)
+
     def validate(self, roots: bool = True) -> "Config":
         """Checks every key; `roots=False` leaves out the real datasets' roots (a config can
         be shown before they are set; training needs them)."""
-        variant_of(self)  # a known method
+        self.variant()  # a known method
         for role in ("source", "target"):
             names = datasets_for(role)
             name = getattr(self.data, role)
@@ -450,6 +433,12 @@ def config_from_dict(data: dict) -> Config:
     if isinstance(loss, dict) and "depth_target" not in loss:
         data = {**data, "loss": {**loss, "depth_target": "log"}}
     return merge(Config(), data).validate()
+
+
+def with_method(cfg: Config, method: str, seed: int | None = None, name: str | None = None) -> Config:
+    """A copy of `cfg` training `method` (and `seed`, `name` if given)."""
+    train = dataclasses.replace(cfg.train, method=method, **({} if seed is None else {"seed": seed}))
+    return dataclasses.replace(cfg, train=train, **({} if name is None else {"name": name}))
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from spigan.inference import segment
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
-from spigan.variant import variant_of
 
 GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
                   "perceptual": "δ·L_perc"}
@@ -202,7 +201,7 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
     for r in sorted(runs, key=lambda r: r.seed):
         first.setdefault(r.method, r)
     for method, r in first.items():
-        if not variant_of(r.cfg).adapted:
+        if not r.cfg.variant().adapted:
             continue
         rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
         start = f", started from {r.result.started_from()}" if r.result.init_from else ""

@@ -27,7 +27,6 @@ from spigan.inference import evaluate_split, segment
 from spigan.metrics_log import MetricsLog
 from spigan.objective import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
-from spigan.variant import variant_of
 
 log = logging.getLogger("spigan")
 
@@ -45,7 +44,7 @@ class Monitor:
 
     def __init__(self, cfg: Config, nets: Networks, device: torch.device, metrics: MetricsLog | None):
         self.cfg, self.nets, self.device, self.metrics = cfg, nets, device, metrics
-        self.variant = variant_of(cfg)
+        self.variant = cfg.variant()
         self._frames: dict[str, list[dict]] | None = None
         self._val = None
         self._off: set[str] = set()  # what could not be shown (said once, then skipped)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from spigan.config import LossConfig
 from spigan.depth import depth_prediction, encode_depth
+from spigan.loss_config import LossConfig
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from spigan.config import LossConfig
 from spigan.depth import depth_prediction, encode_depth
+from spigan.loss_config import LossConfig
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,

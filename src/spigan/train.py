@@ -61,7 +61,7 @@ from spigan.objective import (
     pretrain_step,
     supervised_step,
 )
-from spigan.variant import Variant, variant_of
+from spigan.variant import Variant
 
 log = logging.getLogger("spigan")
 
@@ -160,7 +160,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     cfg.validate()
     threads = ThreadBudget(cfg.train.threads)
-    run_dir, t, variant = Path(run_dir), cfg.train, variant_of(cfg)
+    run_dir, t, variant = Path(run_dir), cfg.train, cfg.variant()
     device = resolve_device(t.device)
     if device.type == "cpu":
         check_training_memory(cfg)

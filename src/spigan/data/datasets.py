@@ -26,7 +26,6 @@ from spigan.hardware import check_memory
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
 from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SPLITS, SimFrames, default_cache_dir
 from spigan.sim.knobs import SimKnobs
-from spigan.variant import variant_of
 
 
 class SimSource:
@@ -92,7 +91,7 @@ def frame_source(cfg: Config, role: str, split: str):
         if role == "source" and not has_split(name, root, split):
             split = "train"  # a source's frames are shown (figures, TensorBoard), never scored
         training = split == "train"
-        variant = variant_of(cfg)
+        variant = cfg.variant()
         labels = role == "source" or not training or variant.uses_target_labels
         depth = role == "source" and training and "depth" in variant.batch_keys
         return real_frames(name, root, split, data.ontology, data.size, labels=labels, depth=depth,
