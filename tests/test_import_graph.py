@@ -16,7 +16,7 @@ LAYERS = {
     1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
         "sim.scene", "sim.environment", "data.io"],
     2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
-        "results"],
+        "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
     5: ["data.datasets", "data.export", "checkpoint", "bf16_check"],

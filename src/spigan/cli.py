@@ -201,7 +201,8 @@ def _dry_run(cfg, run_dir: Path, text: str) -> None:
 
 def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
     from spigan.checkpoint import last_checkpoint
-    from spigan.config import config_text, resumed_config
+    from spigan.config import config_text
+    from spigan.resume import resumed_config
 
     state = last_checkpoint(run_dir)
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", overrides)

@@ -35,7 +35,7 @@ from spigan.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
-from spigan.config import Config, resumed_config, save_config
+from spigan.config import Config, save_config
 from spigan.data.datasets import EndlessBatches, Samples, frame_source
 from spigan.early_stopping import EarlyStopping
 from spigan.errors import Interrupted, SpiganError
@@ -61,6 +61,7 @@ from spigan.objective import (
     pretrain_step,
     supervised_step,
 )
+from spigan.resume import resumed_config
 from spigan.variant import Variant
 
 log = logging.getLogger("spigan")
@@ -145,9 +146,8 @@ def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progr
     for frames in (labelled, target):
         if hasattr(frames, "prepare"):
             frames.prepare(progress and ctx.is_main)
-    keys = variant.batch_keys if variant.train_role == "source" else ("image", "labels")
-    source_it = EndlessBatches(Samples(labelled, crop, keys), t.batch_size, t.seed + 1, ctx.rank, ctx.world_size,
-                               cfg.data.workers)
+    source_it = EndlessBatches(Samples(labelled, crop, variant.batch_keys), t.batch_size, t.seed + 1, ctx.rank,
+                               ctx.world_size, cfg.data.workers)
     target_it = None if target is None else EndlessBatches(Samples(target, crop, ("image",)), t.batch_size,
                                                            t.seed + 2, ctx.rank, ctx.world_size, cfg.data.workers)
     return source_it, target_it
@@ -286,7 +286,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None = None,
                overrides: list[str] | None = None) -> dict:
     """Continues a run from its last checkpoint with its own config, changed by an edited
-    RUN/config.yaml and `overrides` (`threads`: train.threads) in config.RESUME_SAFE's keys."""
+    RUN/config.yaml and `overrides` (`threads`: train.threads) in resume.RESUME_SAFE's keys."""
     run_dir = Path(run_dir)
     state = last_checkpoint(run_dir)
     extra = list(overrides or []) + ([f"train.threads={threads}"] if threads is not None else [])
