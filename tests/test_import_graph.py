@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
 # Every module of the package and its layer: a module may import only from lower layers or
 # its own. Adding a module means placing it here, which is the point.
 LAYERS = {
-    0: ["errors", "cpus", "ontology", "loss_config", "variant", "atomic", "depth", "sim.geometry", "sim.textures", "sim.knobs", "data"],
+    0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry", "sim.textures", "sim.knobs", "data"],
     1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
         "sim.scene", "sim.environment", "data.io"],
     2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",

@@ -14,7 +14,7 @@ from torch import nn
 
 from spigan.config import Config
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
-from spigan.objective import Networks
+from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES
 
 

@@ -27,7 +27,7 @@ from spigan.atomic import copy_atomically, write_atomically
 from spigan.build import build_network, class_names
 from spigan.config import Config, config_from_dict, to_dict
 from spigan.errors import SpiganError
-from spigan.objective import Networks
+from spigan.networks import Networks
 
 FORMAT = "spigan-checkpoint-1"
 

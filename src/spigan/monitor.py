@@ -25,7 +25,7 @@ from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
 from spigan.inference import evaluate_split, segment
 from spigan.metrics_log import MetricsLog
-from spigan.objective import Networks
+from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
 
 log = logging.getLogger("spigan")

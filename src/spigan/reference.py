@@ -18,7 +18,7 @@ from spigan.losses import (
     l1_depth,
     perceptual_loss,
 )
-from spigan.objective import Networks
+from spigan.networks import Networks
 
 
 def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,

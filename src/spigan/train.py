@@ -54,8 +54,8 @@ from spigan.metrics_log import (
     with_gradient_shares,
 )
 from spigan.monitor import Monitor
+from spigan.networks import Networks
 from spigan.objective import (
-    Networks,
     adaptation_step,
     discriminator_step,
     pretrain_step,
