@@ -73,8 +73,7 @@ def sim_knobs(args):
 def cmd_sim_preview(args) -> None:
     from spigan.atomic import check_output_file
     from spigan.figures import image_formats, save_preview
-    from spigan.hardware import check_memory
-    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
+    from spigan.sim import check_render_memory
 
     out = check_output_file(args.out, "--out")
     if out.suffix.lower().lstrip(".") not in image_formats():
@@ -83,7 +82,7 @@ def cmd_sim_preview(args) -> None:
     if args.scenes > 64:
         raise SpiganError(f"--scenes: at most 64 (one row each), got {args.scenes}")
     h, w = args.size
-    check_memory(h * w * (RENDER_BYTES_PER_PIXEL + 4 * 4 * args.scenes), f"--size {h}x{w}: the preview")
+    check_render_memory(h, w, f"--size {h}x{w}: the preview", figure_panels=4 * args.scenes)
     path = save_preview(out, scenes=args.scenes, height=h, width=w, seed=args.seed, knobs=sim_knobs(args))
     print(f"wrote {path}")
 
@@ -91,12 +90,11 @@ def cmd_sim_preview(args) -> None:
 def cmd_sim_export(args) -> None:
     from spigan.atomic import check_output_dir
     from spigan.data.export import export
-    from spigan.hardware import check_memory
-    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
+    from spigan.sim import check_render_memory
 
     check_output_dir(args.out, "--out")
     h, w = args.size
-    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"--size {h}x{w}: rendering one frame")
+    check_render_memory(h, w, f"--size {h}x{w}: rendering one frame")
     n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet,
                layout=args.layout, knobs=sim_knobs(args))
     layout = args.layout or ("synthia" if args.domain == "sim" else "cityscapes")

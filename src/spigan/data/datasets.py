@@ -22,9 +22,9 @@ from spigan.data.transforms import (
     random_crop,
 )
 from spigan.errors import SpiganError
-from spigan.hardware import check_memory
 from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
-from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SPLITS, SimFrames, default_cache_dir
+from spigan.sim import check_render_memory
+from spigan.sim.dataset import SPLITS, SimFrames, default_cache_dir
 from spigan.sim.knobs import SimKnobs
 
 
@@ -103,7 +103,7 @@ def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     """`length` frames of the simulator's `domain` renderer at the config's size and world."""
     data = cfg.data
     h, w = data.size
-    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"data.size {h}x{w}: rendering one simulator frame")
+    check_render_memory(h, w, f"data.size {h}x{w}: rendering one simulator frame")
     cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
     knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
     where = f"data.cache_dir {cache}" if data.cache_dir else f"the frame cache {cache} (SPIGAN_CACHE)"
