@@ -19,7 +19,7 @@ LAYERS = {
         "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
-    5: ["data.datasets", "data.export", "checkpoint", "bf16_check"],
+    5: ["data.datasets", "data.export", "checkpoint", "bf16_check", "sources"],
     6: ["inference"],
     7: ["figures", "predict", "api", "monitor", "deploy"],
     8: ["train", "report"],
@@ -106,6 +106,16 @@ def test_sim_stands_alone_and_models_know_no_data():
             assert all(t.startswith("sim") or t in ("ontology", "atomic", "errors", "cpus") for t in targets), (name, targets)
         if name.startswith("models") or name == "losses":
             assert all(t.startswith("models") or t in ("errors", "depth") for t in targets), (name, targets)
+
+
+def test_data_takes_arguments_not_the_config():
+    """spigan.data takes explicit arguments (sizes, roots, ontology, frame counts, keys):
+    no module under it imports the config or the variant; datasets are built from a config
+    in spigan.sources alone (issue 23)."""
+    data = {name: targets for name, targets in graph().items() if name == "data" or name.startswith("data.")}
+    assert len(data) > 5
+    for name, targets in data.items():
+        assert not targets & {"config", "loss_config", "variant", "resume", "sources"}, (name, targets)
 
 
 def reads_train_method(path: Path) -> bool:

@@ -28,13 +28,13 @@ from spigan.checkpoint import (
     network_from_checkpoint,
 )
 from spigan.config import Config, config_from_dict, load_config, to_dict, with_method
-from spigan.data.datasets import frame_source, validation_samples
 from spigan.errors import Interrupted, SpiganError
 from spigan.hardware import usable_cpus
 from spigan.inference import evaluate_split
 from spigan.ontology import protocol_for
 from spigan.report import load_runs, write_report
 from spigan.results import RunResult
+from spigan.sources import VALIDATION_KEYS, frame_source, validation_samples
 from spigan.train import resume_run, train
 from spigan.variant import PRETRAIN
 
@@ -100,9 +100,11 @@ def train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
 
 def prepare_data(cfg: Config, progress: bool) -> None:
     """Renders the simulator frames every run shares once, before parallel runs start."""
-    roles = [("source", "train"), ("source", "val"), ("target", "train"), ("target", "val")]
-    for role, split in roles:
-        frames = frame_source(cfg, role, split)
+    variant = cfg.variant()  # a real dataset's files are listed (for their labels, depth) as its runs will
+    roles = [("source", "train", variant.batch_keys), ("source", "val", VALIDATION_KEYS),
+             ("target", "train", variant.target_keys), ("target", "val", VALIDATION_KEYS)]
+    for role, split, keys in roles:
+        frames = frame_source(cfg, role, split, keys)
         if hasattr(frames, "prepare"):
             frames.prepare(progress)
 

@@ -184,14 +184,16 @@ def cmd_train(args) -> None:
 
 def _dry_run(cfg, run_dir: Path, text: str) -> None:
     """Prints the resolved config and lists the real datasets' files; trains and writes nothing."""
-    from spigan.data.datasets import frame_source
+    from spigan.sources import VALIDATION_KEYS, frame_source
 
     variant = cfg.variant()
     listed = []
-    for role, split in ((variant.train_role, "train"), ("target", "train"), ("target", "val")):
+    roles = ((variant.train_role, "train", variant.batch_keys), ("target", "train", variant.target_keys),
+             ("target", "val", VALIDATION_KEYS))
+    for role, split, keys in roles:
         if (role == "target" and split == "train" and not variant.adapted) or getattr(cfg.data, role) == "sim":
             continue
-        listed.append(f"{getattr(cfg.data, role)}/{split}: {len(frame_source(cfg, role, split))} frames")
+        listed.append(f"{getattr(cfg.data, role)}/{split}: {len(frame_source(cfg, role, split, keys))} frames")
     print(text, end="")
     print(f"# dry run: {variant.method}, {cfg.train.iterations} iterations into {run_dir}"
           f"{'; ' + '; '.join(listed) if listed else ''}. Nothing was trained or written.")
@@ -245,11 +247,12 @@ def cmd_evaluate(args) -> None:
         load_checkpoint,
         network_from_checkpoint,
     )
-    from spigan.data.datasets import data_name, eval_size_name, evaluation_samples
+    from spigan.data.datasets import data_name, eval_size_name
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.hardware import resolve_device
     from spigan.inference import evaluate_split
     from spigan.ontology import protocol_for
+    from spigan.sources import evaluation_samples
 
     if args.json:
         check_output_file(args.json, "--json")
@@ -268,7 +271,7 @@ def cmd_evaluate(args) -> None:
     protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
     samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
-    size = eval_size_name(cfg, args.eval_size)
+    size = eval_size_name(args.eval_size or cfg.data.eval_size, cfg.data.size)
     scored_on = data_name(args.dataset, args.split, args.domain, len(samples))
     print(format_scores(scores, f"{args.checkpoint} on {scored_on}, scored at {size}"))
     out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split,

@@ -12,13 +12,13 @@ import torch
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
-from spigan.data.datasets import validation_samples
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
 from spigan.inference import segment
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
+from spigan.sources import validation_samples
 
 GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
                   "perceptual": "δ·L_perc"}

@@ -12,10 +12,11 @@ from torch import nn
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
-from spigan.data.datasets import data_name, eval_size_name, validation_samples
+from spigan.data.datasets import data_name, eval_size_name
 from spigan.evaluate import Evaluator, Scores
 from spigan.ontology import Protocol, protocol_for
 from spigan.results import RunResult
+from spigan.sources import validation_samples
 
 
 @torch.no_grad()
@@ -133,5 +134,5 @@ def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progr
             scores[name] = evaluate_split(net, val, protocol, device, progress=progress)
     default = "early_stop" if "early_stop" in scores else "last"
     scored_on = data_name(cfg.data.target, "val", cfg.data.sim_target_domain, len(val))
-    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg),
+    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg.data.eval_size, cfg.data.size),
                      scored_on=scored_on)

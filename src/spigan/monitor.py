@@ -18,7 +18,6 @@ import torch
 
 from spigan.config import Config
 from spigan.data import io
-from spigan.data.datasets import validation_samples
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
 from spigan.errors import SpiganError
@@ -27,6 +26,7 @@ from spigan.inference import evaluate_split, segment
 from spigan.metrics_log import MetricsLog
 from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
+from spigan.sources import validation_samples
 
 log = logging.getLogger("spigan")
 

@@ -1,7 +1,7 @@
 """The training loop: the SPIGAN schedule, when to log, when to check early stopping, when
 to checkpoint, and the final evaluation. Everything it uses is built elsewhere: networks
 and optimisers (build), the checkpoint format (checkpoint), the variant (variant), the
-update steps (objective), the data streams (data.datasets), the logs (metrics_log).
+update steps (objective), the data (sources, data.datasets), the logs (metrics_log).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from spigan.checkpoint import (
     save_checkpoint,
 )
 from spigan.config import Config, save_config
-from spigan.data.datasets import EndlessBatches, Samples, frame_source
+from spigan.data.datasets import EndlessBatches, Samples
 from spigan.early_stopping import EarlyStopping
 from spigan.errors import Interrupted, SpiganError
 from spigan.figures import plot_losses
@@ -47,12 +47,7 @@ from spigan.hardware import (
     resolve_device,
 )
 from spigan.inference import evaluate_checkpoints
-from spigan.metrics_log import (
-    MetricsLog,
-    check_finite,
-    interval_means,
-    with_gradient_shares,
-)
+from spigan.metrics_log import MetricsLog, check_finite, interval_means, with_gradient_shares
 from spigan.monitor import Monitor
 from spigan.networks import Networks
 from spigan.objective import (
@@ -62,6 +57,7 @@ from spigan.objective import (
     supervised_step,
 )
 from spigan.resume import resumed_config
+from spigan.sources import frame_source
 from spigan.variant import Variant
 
 log = logging.getLogger("spigan")
@@ -141,14 +137,14 @@ def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progr
     variants only). Every source is listed (cheap, and where layout errors show) before
     any is rendered."""
     t, crop = cfg.train, (cfg.data.crop if cfg.data.crop != (0, 0) else None)
-    labelled = frame_source(cfg, variant.train_role, "train")
-    target = frame_source(cfg, "target", "train") if variant.adapted else None
+    labelled = frame_source(cfg, variant.train_role, "train", variant.batch_keys)
+    target = frame_source(cfg, "target", "train", variant.target_keys) if variant.adapted else None
     for frames in (labelled, target):
         if hasattr(frames, "prepare"):
             frames.prepare(progress and ctx.is_main)
     source_it = EndlessBatches(Samples(labelled, crop, variant.batch_keys), t.batch_size, t.seed + 1, ctx.rank,
                                ctx.world_size, cfg.data.workers)
-    target_it = None if target is None else EndlessBatches(Samples(target, crop, ("image",)), t.batch_size,
+    target_it = None if target is None else EndlessBatches(Samples(target, crop, variant.target_keys), t.batch_size,
                                                            t.seed + 2, ctx.rank, ctx.world_size, cfg.data.workers)
     return source_it, target_it
 

@@ -44,7 +44,8 @@ class Variant:
         weights: the effective α, β, γ, δ (a LossConfig with the method's zeros).
         train_role: the labelled data T trains on, "source" or "target" (target_only).
         batch_keys: what a labelled training batch carries (depth for every adapted
-            variant, as the source's depth files are part of its layout).
+            variant, as the source's depth files are part of its layout); `target_keys`
+            what an unlabelled one does.
     """
 
     method: str
@@ -77,6 +78,11 @@ class Variant:
         if self.pretraining:
             names.append("perceptual_head")
         return tuple(names)
+
+    @property
+    def target_keys(self) -> tuple[str, ...]:
+        """What a batch of the unlabelled target stream carries (adapted variants): images alone."""
+        return ("image",)
 
     @property
     def uses_target_labels(self) -> bool:
