@@ -20,7 +20,7 @@ LAYERS = {
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
     5: ["data.datasets", "data.export", "checkpoint", "bf16_check", "sources"],
-    6: ["inference"],
+    6: ["inference", "scoring"],
     7: ["figures", "predict", "api", "monitor", "deploy"],
     8: ["train", "report"],
     9: ["ablate", "demo"],

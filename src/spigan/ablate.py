@@ -30,10 +30,10 @@ from spigan.checkpoint import (
 from spigan.config import Config, config_from_dict, load_config, to_dict, with_method
 from spigan.errors import Interrupted, SpiganError
 from spigan.hardware import usable_cpus
-from spigan.inference import evaluate_split
 from spigan.ontology import protocol_for
 from spigan.report import load_runs, write_report
 from spigan.results import RunResult
+from spigan.scoring import evaluate_split
 from spigan.sources import VALIDATION_KEYS, frame_source, validation_samples
 from spigan.train import resume_run, train
 from spigan.variant import PRETRAIN
@@ -67,7 +67,7 @@ def add_oracle(run_dir: Path) -> None:
         cfg = checkpoint_config(state)
         if samples is None:
             samples = validation_samples(cfg)
-        scores = evaluate_split(network_from_checkpoint(state, "task"), samples,
+        scores = evaluate_split(network_from_checkpoint(state, "task", cfg=cfg), samples,
                                 protocol_for(cfg.data.ontology, cfg.data.protocol), torch.device("cpu"))
         if best is None or scores.miou > best.miou:
             best = dataclasses.replace(scores, iteration=state["iteration"])

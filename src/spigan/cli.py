@@ -250,8 +250,8 @@ def cmd_evaluate(args) -> None:
     from spigan.data.datasets import data_name, eval_size_name
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.hardware import resolve_device
-    from spigan.inference import evaluate_split
     from spigan.ontology import protocol_for
+    from spigan.scoring import evaluate_split
     from spigan.sources import evaluation_samples
 
     if args.json:
@@ -267,7 +267,7 @@ def cmd_evaluate(args) -> None:
             raise SpiganError(f"--baseline {args.baseline}: predicts the {base_cfg.data.ontology} classes, the "
                               f"checkpoint the {cfg.data.ontology} classes; negative transfer compares models of "
                               f"one class set")
-    net = network_from_checkpoint(state, "task", device)
+    net = network_from_checkpoint(state, "task", device, cfg)
     protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
     samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
@@ -278,8 +278,8 @@ def cmd_evaluate(args) -> None:
            "domain": args.domain if args.dataset == "sim" else None, "images": len(samples), "eval_size": size,
            **scores.to_dict()}
     if base_state is not None:
-        base = evaluate_split(network_from_checkpoint(base_state, "task", device), samples, protocol, device,
-                              progress=True)
+        base = evaluate_split(network_from_checkpoint(base_state, "task", device, base_cfg), samples, protocol,
+                              device, progress=True)
         ratio = negative_transfer(scores, base)
         print(f"  baseline {args.baseline}: mIoU {100 * base.miou:.1f}; negative-transfer ratio {ratio:.2f}")
         out.update({"baseline": str(args.baseline), "baseline_miou": base.miou, "negative_transfer": ratio})

@@ -22,10 +22,11 @@ from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
 from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
-from spigan.inference import evaluate_split, segment
+from spigan.inference import segment
 from spigan.metrics_log import MetricsLog
 from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
+from spigan.scoring import evaluate_split
 from spigan.sources import validation_samples
 
 log = logging.getLogger("spigan")

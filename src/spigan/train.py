@@ -46,7 +46,6 @@ from spigan.hardware import (
     choose_precision,
     resolve_device,
 )
-from spigan.inference import evaluate_checkpoints
 from spigan.metrics_log import MetricsLog, check_finite, interval_means, with_gradient_shares
 from spigan.monitor import Monitor
 from spigan.networks import Networks
@@ -57,6 +56,7 @@ from spigan.objective import (
     supervised_step,
 )
 from spigan.resume import resumed_config
+from spigan.scoring import evaluate_checkpoints
 from spigan.sources import frame_source
 from spigan.variant import Variant
 

@@ -1,5 +1,6 @@
 """Reading and writing dataset files exactly as distributed, with OpenCV (Pillow for
-palette labels and what OpenCV cannot decode).
+palette labels and what OpenCV cannot decode). OpenCV is imported where first used, so
+that importing this module (as `spigan.load` does) does not load it.
 
 Every reader returns arrays of a checked type and shape, or raises SpiganError naming the
 file and what is wrong with it. Writers are atomic (temporary file, fsync, rename).
@@ -7,24 +8,33 @@ file and what is wrong with it. Writers are atomic (temporary file, fsync, renam
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from spigan.atomic import write_bytes_atomically
 from spigan.errors import SpiganError
 
-cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
-# Bad files get our one-line error naming the file; OpenCV's own log lines would only add noise.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+@functools.cache
+def opencv():
+    """The cv2 module, imported and set up on first use."""
+    import cv2
+
+    cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
+    # Bad files get our one-line error naming the file; OpenCV's own log lines would only add noise.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    return cv2
 
 
-def _imread(path: Path, flags: int) -> np.ndarray:
+def _imread(path: Path) -> np.ndarray:
+    """A file's pixels as stored (OpenCV's IMREAD_UNCHANGED: BGR(A), gray, 8 or 16 bits)."""
     if not path.is_file():
         raise SpiganError(f"{path}: file not found")
+    cv2 = opencv()
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, flags) if data.size else None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise SpiganError(f"{path}: not a readable image (truncated, corrupt or not an image)")
     return image
@@ -39,6 +49,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise SpiganError(f"{path}: image not found")
+    cv2 = opencv()
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None  # BGR(A), gray, 8 or 16 bits
     if image is not None:
@@ -89,7 +100,7 @@ def read_index_png(path: str | Path) -> np.ndarray:
     path = Path(path)
     if path.is_file() and is_palette_png(path):
         return _read_palette_indices(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.ndim != 2 or image.dtype != np.uint8:
         kind = f"{image.shape[2]}-channel" if image.ndim == 3 else "single-channel"
         raise SpiganError(f"{path}: expected an 8-bit single-channel label image, got a {kind} {image.dtype} image")
@@ -128,7 +139,7 @@ def read_synthia_label(path: str | Path) -> np.ndarray:
     id. OpenCV returns channels in BGR order, so the class is channel 2 there. (Pillow
     reads these files as 8-bit RGB, which is how "max 3" or "max 976" surprises happen.)"""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] < 3:
         shape = "x".join(map(str, image.shape))
         raise SpiganError(f"{path}: expected SYNTHIA's 16-bit multi-channel label PNG, got {image.dtype} {shape}")
@@ -147,7 +158,7 @@ def read_depth_png(path: str | Path, units_per_metre: int) -> np.ndarray:
     A multi-channel file is accepted only if its channels agree (otherwise which one holds
     the depth would be a guess)."""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint16:
         raise SpiganError(f"{path}: expected a 16-bit depth PNG, got {image.dtype}")
     if image.ndim == 3:
@@ -180,7 +191,7 @@ def read_carla_depth(path: str | Path) -> np.ndarray:
     """CARLA's depth camera (sensor.camera.depth) saved raw -> (H, W) float32 metres:
     1000 (R + 256 G + 65536 B) / (2^24 - 1). An 8-bit colour PNG (CARLA writes BGRA)."""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
         raise SpiganError(f"{path}: expected CARLA's raw depth, an 8-bit colour PNG, got {image.dtype} "
                           f"{'x'.join(map(str, image.shape))}")
@@ -204,7 +215,7 @@ def read_carla_label(path: str | Path) -> np.ndarray:
     """CARLA's semantic camera (sensor.camera.semantic_segmentation) saved raw -> (H, W)
     uint8 tags: the red channel of an 8-bit colour PNG (channel 2 in OpenCV's BGR order)."""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
         raise SpiganError(f"{path}: expected CARLA's raw semantic image, an 8-bit colour PNG with the tag in red, "
                           f"got {image.dtype} {'x'.join(map(str, image.shape))}")
@@ -228,7 +239,7 @@ def check_depth(depth: np.ndarray, path) -> np.ndarray:
 
 def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
     """Writes `image` (OpenCV channel order) as a PNG, atomically."""
-    ok, buf = cv2.imencode(".png", image)
+    ok, buf = opencv().imencode(".png", image)
     if not ok:
         raise SpiganError(f"{path}: OpenCV could not encode the image")
     write_file_atomic(path, buf)
@@ -247,6 +258,7 @@ def resize(image: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarra
     h, w = size
     if image.shape[:2] == (h, w):
         return image
+    cv2 = opencv()
     if nearest:
         interp = cv2.INTER_NEAREST
     else:
