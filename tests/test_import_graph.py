@@ -12,16 +12,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
 # Every module of the package and its layer: a module may import only from lower layers or
 # its own. Adding a module means placing it here, which is the point.
 LAYERS = {
-    0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry", "sim.textures", "sim.knobs", "data"],
-    1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
-        "sim.scene", "sim.environment", "data.io"],
+    0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry",
+        "sim.textures", "sim.knobs", "data"],
+    1: ["config", "hardware", "losses", "evaluate", "inference", "models.vgg", "models.generator",
+        "models.discriminator", "sim.scene", "sim.environment", "data.io"],
     2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
         "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
-    5: ["data.datasets", "data.export", "checkpoint", "bf16_check", "sources"],
-    6: ["inference", "scoring"],
-    7: ["figures", "predict", "api", "monitor", "deploy"],
+    5: ["data.datasets", "data.export", "checkpoint", "bf16_check"],
+    6: ["sources", "api", "deploy"],
+    7: ["scoring", "figures", "predict", "monitor"],
     8: ["train", "report"],
     9: ["ablate", "demo"],
     10: ["cli"],
@@ -116,6 +117,26 @@ def test_data_takes_arguments_not_the_config():
     assert len(data) > 5
     for name, targets in data.items():
         assert not targets & {"config", "loss_config", "variant", "resume", "sources"}, (name, targets)
+
+
+def reached_from(name: str) -> set[str]:
+    """Every module importing `name` imports, directly or not (function-level imports too)."""
+    g, seen, todo = graph(), set(), [name]
+    while todo:
+        for nxt in g.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_loading_a_model_reaches_no_simulator_objective_or_losses():
+    """`spigan.load` renders nothing and computes no loss: api imports, at any depth, no
+    module of the simulator, nor the objective or the losses (issue 23; tests/test_api.py
+    checks the same of a running interpreter)."""
+    reached = reached_from("api")
+    assert {"checkpoint", "inference", "data.transforms"} <= reached
+    assert not {m for m in reached if m == "sim" or m.startswith("sim.") or m in ("objective", "losses")}, reached
 
 
 def reads_train_method(path: Path) -> bool:
