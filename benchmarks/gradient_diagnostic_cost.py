@@ -26,14 +26,13 @@ def main() -> None:
     from spigan.build import build_networks, build_optimizers, class_names
     from spigan.config import load_config
     from spigan.objective import adaptation_step
-    from spigan.variant import variant_of
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     cfg = load_config(args.config, ["train.method=spigan", "model.vgg16_weights=", "model.vgg19_weights="])
     nets = build_networks(cfg, torch.device("cpu"))
     optimizers = build_optimizers(nets, cfg)
-    weights = variant_of(cfg).weights  # spigan: all four terms on
+    weights = cfg.variant().weights  # spigan: all four terms on
     b, (h, w) = cfg.train.batch_size, cfg.data.crop
     x_s = torch.rand(b, 3, h, w) * 2 - 1
     y_s = torch.randint(0, len(class_names(cfg)), (b, h, w))  # the config's ontology, not always 16

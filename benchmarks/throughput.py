@@ -89,7 +89,6 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
     from spigan.hardware import resolve_device
     from spigan.objective import adaptation_step, discriminator_step
     from spigan.reference import plain_iteration
-    from spigan.variant import variant_of
 
     channels_last = mode.endswith("-cl")
     cfg = load_config(config, overrides + ["train.method=spigan", f"train.channels_last={str(channels_last).lower()}"])
@@ -102,7 +101,7 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
         for name, net in nets.present().items():
             setattr(nets, name, torch.compile(net))
     optimizers = build_optimizers(nets, cfg)
-    weights = variant_of(cfg).weights
+    weights = cfg.variant().weights
     b, (h, wd) = cfg.train.batch_size, (cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size)
     steps = cfg.train.generator_steps
     g = torch.Generator().manual_seed(1)

@@ -138,6 +138,40 @@ def test_import_spigan_does_not_import_torch():
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
 
 
+def test_loading_a_model_imports_no_simulator_objective_losses_or_opencv(finished_run):
+    """A model that segments photos renders nothing and computes no loss: in a fresh
+    interpreter, `import spigan.api`, `spigan.load` and segmenting an array of the training
+    size load none of the simulator (spigan.sim*), the objective, the losses or OpenCV;
+    OpenCV comes with the first image that needs resizing (or reading from a file)."""
+    folder, _ = finished_run
+    code = "\n".join([
+        "import sys",
+        "heavy_prefixes = ('spigan.sim', 'spigan.objective', 'spigan.losses')",
+        "def heavy(): return sorted(m for m in sys.modules if m == 'cv2' or m.startswith(heavy_prefixes))",
+        "import numpy as np, spigan.api",
+        "print(heavy())",
+        f"model = spigan.load({str(folder / 'spigan')!r}, device='cpu')",
+        "assert model.segment(np.zeros((32, 64, 3), np.uint8)).shape == (32, 64)",
+        "print(heavy())",
+        "assert model.segment(np.zeros((40, 70, 3), np.uint8)).shape == (40, 70)",
+        "print(heavy())",
+    ])
+    here = {**os.environ, "PYTHONPATH": str(Path(spigan.__file__).resolve().parents[1])}  # this checkout's package
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=here)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["[]", "[]", "['cv2']"]
+
+
+def test_a_load_reads_the_checkpoints_config_once(finished_run, monkeypatch):
+    import spigan.checkpoint
+
+    calls = []
+    parse = spigan.checkpoint.config_from_dict
+    monkeypatch.setattr(spigan.checkpoint, "config_from_dict", lambda data: calls.append(1) or parse(data))
+    model = spigan.load(finished_run[0] / "spigan", device="cpu")
+    assert model.has_depth and len(calls) == 1
+
+
 def test_the_readme_example_runs_as_written(finished_run, tmp_path, monkeypatch):
     folder, _ = finished_run
     text = README.read_text()

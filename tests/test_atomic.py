@@ -14,7 +14,7 @@ from spigan.atomic import (
     write_text_atomically,
 )
 from spigan.errors import SpiganError
-from spigan.hardware import check_memory
+from spigan.cpus import check_memory
 
 
 def test_atomic_writes_leave_no_temporary(tmp_path):
@@ -59,9 +59,9 @@ def test_output_checks_create_nothing_and_name_the_problem(tmp_path):
 
 
 def test_memory_check_refuses_what_cannot_fit(monkeypatch):
-    monkeypatch.setattr("spigan.hardware.available_memory", lambda: 2 * 2**30)
+    monkeypatch.setattr("spigan.cpus.available_memory", lambda: 2 * 2**30)
     check_memory(2**30, "a small thing")
     with pytest.raises(SpiganError, match="a big thing needs about 3.0 GiB of memory; 2.0 GiB are available"):
         check_memory(3 * 2**30, "a big thing")
-    monkeypatch.setattr("spigan.hardware.available_memory", lambda: None)
+    monkeypatch.setattr("spigan.cpus.available_memory", lambda: None)
     check_memory(10**15, "anything, where memory cannot be read")

@@ -96,7 +96,7 @@ CASES = [
     ("dataset-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "data.target=kitti"],
      "data.target: unknown dataset 'kitti'"),
     ("dataset-wrong-role", lambda w, t: ["train", str(w / "tiny.yaml"), "data.source=camvid"],
-     "data.source: unknown dataset 'camvid' (a source can be: sim, synthia)"),
+     "data.source: unknown dataset 'camvid' (a source can be: sim, synthia, carla, carla_legacy, folder)"),
     ("dataset-root-missing", lambda w, t: ["train", str(w / "tiny.yaml"), "data.target=cityscapes"],
      "data.target_root: required"),
     ("precision-unknown", lambda w, t: ["train", str(w / "tiny.yaml"), "train.precision=fp8"],

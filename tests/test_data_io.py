@@ -100,7 +100,7 @@ def test_photos_in_any_format_become_8_bit_rgb(tmp_path, monkeypatch):
     Image.fromarray(rgb).convert("LA").save(tmp_path / "gray_alpha.png")
     for decoder in ("opencv", "pillow"):
         if decoder == "pillow":
-            monkeypatch.setattr(io.cv2, "imdecode", lambda *a: None)
+            monkeypatch.setattr(io.opencv(), "imdecode", lambda *a: None)
         assert np.array_equal(io.read_rgb(_png(tmp_path, "rgb.png", bgr)), rgb)
         assert np.array_equal(io.read_rgb(_png(tmp_path, "rgba.png", np.dstack([bgr, rgb[..., 0]]))), rgb)
         gray = io.read_rgb(_png(tmp_path, "gray.png", rgb[..., 0]))

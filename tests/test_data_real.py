@@ -12,9 +12,11 @@ from spigan.data.export import export
 from spigan.data.real import real_frames
 from spigan.errors import SpiganError
 from spigan.ontology import (
+    CAMVID_CLASSES,
     CATEGORIES_7,
     CITYSCAPES_TO_7,
     CITYSCAPES_TO_16,
+    CLASSES_16,
     IGNORE,
     SYNTHIA_TO_7,
     SYNTHIA_TO_16,
@@ -281,3 +283,128 @@ def test_folder_dataset_is_a_training_target_that_data_check_and_evaluate_read(t
     assert main(["evaluate", str(tmp_path / "run" / "checkpoints" / "last.pt"), "--dataset", "folder", "--root",
                  str(tmp_path / "mine"), "--split", "val", "--device", "cpu"]) == 0
     assert "mIoU" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------
+# Sources beyond SYNTHIA: CARLA's camera outputs and a folder dataset with depth (issue 24.8)
+# ---------------------------------------------------------------------------------------
+
+
+def write_carla(root, tags, rgb_depth, name="000042"):
+    """A CARLA frame saved raw, as `image.save_to_disk` writes it: BGRA PNGs, the semantic
+    tag in red (instance-like noise in green and blue), depth in R + 256 G + 65536 B."""
+    h, w = tags.shape
+    io.write_png_atomic(root / "rgb" / f"{name}.png", np.full((h, w, 4), 77, np.uint8))
+    semantic = np.zeros((h, w, 4), np.uint8)
+    semantic[..., 2], semantic[..., 1], semantic[..., 0], semantic[..., 3] = tags, 200, 31, 255
+    io.write_png_atomic(root / "semantic" / f"{name}.png", semantic)
+    r, g, b = (np.asarray(rgb_depth, np.uint8)[..., c] for c in range(3))
+    io.write_png_atomic(root / "depth" / f"{name}.png", np.dstack([b, g, r, np.full((h, w), 255, np.uint8)]))
+
+
+def test_carla_decodes_24_bit_depth_and_reads_the_tag_in_red(tmp_path):
+    tags = np.arange(29, dtype=np.uint8).reshape(1, 29)
+    rgb_depth = np.zeros((1, 29, 3), np.uint8)
+    rgb_depth[0, :5] = [(0, 0, 0), (255, 255, 255), (0, 0, 128), (1, 0, 0), (16, 39, 0)]
+    write_carla(tmp_path, tags, rgb_depth)
+    frame = real_frames("carla", tmp_path, "train", "16-class", size=None, depth=True)[0]
+    metres = frame["depth"][0, :5]
+    # 0 m; 1000 m (2^24 - 1); 128 x 65536 / (2^24 - 1) x 1000; 1000 / (2^24 - 1); (16 + 39 x 256) -> 0.596 m
+    np.testing.assert_allclose(metres, [0, 1000, 500.0000298, 5.960465e-05, 0.5960465], rtol=1e-6, atol=1e-9)
+    road, car, person = CLASSES_16.index("road"), CLASSES_16.index("car"), CLASSES_16.index("person")
+    labels = frame["labels"][0]
+    assert labels[1] == labels[24] == road and labels[14] == car and labels[12] == person  # road line is road
+    assert [int(labels[t]) for t in (0, 10, 15, 17, 20, 21, 22, 23, 25, 26, 27, 28)] == [IGNORE] * 12
+    seven = real_frames("carla", tmp_path, "train", "7-category", size=None)[0]["labels"][0]
+    assert CATEGORIES_7[seven[15]] == "vehicle" and CATEGORIES_7[seven[10]] == "nature" and seven[25] == IGNORE
+    camvid = real_frames("carla", tmp_path, "train", "camvid-11", size=None)[0]["labels"][0]
+    assert CAMVID_CLASSES[camvid[16]] == "car" and CAMVID_CLASSES[camvid[9]] == "tree"  # a bus is a CamVid car
+    # Before 0.9.14 tag 7 was road and 18 a traffic light; 0.9.14+ has them as traffic light and motorcycle.
+    legacy = real_frames("carla_legacy", tmp_path, "train", "16-class", size=None)
+    with pytest.raises(SpiganError, match="label id 28 is outside CARLA \\(tags before 0.9.14\\)'s ids \\(0..22\\)"):
+        legacy[0]
+    write_carla(tmp_path, np.array([[7, 18, 10]], np.uint8), np.zeros((1, 3, 3), np.uint8))
+    assert [CLASSES_16[k] for k in legacy[0]["labels"][0]] == ["road", "traffic light", "car"]
+
+
+def test_carla_files_saved_through_a_colour_converter_are_refused(tmp_path):
+    """CARLA's docs save depth with ColorConverter.Depth (grey) and segmentation with
+    CityScapesPalette (colours): neither holds the numbers, and neither is read as if it did."""
+    write_carla(tmp_path, np.zeros((2, 2), np.uint8), np.full((2, 2, 3), 90, np.uint8))
+    with pytest.raises(SpiganError, match="a grey depth picture .*ColorConverter.Raw"):
+        real_frames("carla", tmp_path, "train", "16-class", size=None, depth=True)[0]
+    write_carla(tmp_path, np.full((2, 2), 128, np.uint8), np.zeros((2, 2, 3), np.uint8))  # road's palette red
+    with pytest.raises(SpiganError, match="label id 128 is outside CARLA"):
+        real_frames("carla", tmp_path, "train", "16-class", size=None, depth=True)[0]
+    io.write_png_atomic(tmp_path / "semantic" / "000042.png", np.zeros((2, 2), np.uint8))
+    with pytest.raises(SpiganError, match="expected CARLA's raw semantic image"):
+        real_frames("carla", tmp_path, "train", "16-class", size=None)[0]
+
+
+def write_folder_source(root, depth_unit="cm"):
+    mapping = "ontology: 16-class\nclasses: {road: 7, sidewalk: 8}\nignore: 0\n"
+    root = write_folder(root, mapping + (f"depth: {{unit: {depth_unit}}}\n" if depth_unit else ""),
+                        files=(("train", "a"), ("train", "sub/b")))
+    return root
+
+
+@pytest.mark.parametrize("unit, scale", [("mm", 1000), ("cm", 100), ("m", 1)])
+def test_folder_source_reads_16_bit_depth_in_its_unit_and_npy_in_metres(tmp_path, unit, scale):
+    root = write_folder_source(tmp_path / "mine", unit)
+    io.write_png_atomic(root / "depth" / "train" / "a.png", np.array([[0, 1], [250, 65535]], np.uint16))
+    (root / "depth" / "train" / "sub").mkdir()
+    np.save(root / "depth" / "train" / "sub" / "b.npy", np.array([[1.5, 2.25], [0.0, 655.35]], np.float32))
+    frames = real_frames("folder", root, "train", "16-class", size=None, depth=True)
+    by_name = {it.image.stem: k for k, it in enumerate(frames.items)}
+    np.testing.assert_allclose(frames[by_name["a"]]["depth"], np.array([[0, 1], [250, 65535]]) / scale, rtol=1e-7)
+    np.testing.assert_allclose(frames[by_name["b"]]["depth"], [[1.5, 2.25], [0.0, 655.35]], rtol=1e-7)
+    assert frames[by_name["a"]]["labels"].tolist() == [[0, 1], [IGNORE, 0]]  # road 7, sidewalk 8, void 0
+
+
+@pytest.mark.parametrize("unit, write, message", [
+    (None, lambda d: io.write_png_atomic(d / "a.png", np.ones((2, 2), np.uint16)), "says no unit"),
+    ("cm", lambda d: io.write_png_atomic(d / "a.png", np.ones((2, 2), np.uint8)), "expected a 16-bit depth PNG"),
+    ("cm", lambda d: np.save(d / "a.npy", np.ones((2, 2), np.int64)), "expected an \\(H, W\\) float array"),
+    ("cm", lambda d: np.save(d / "a.npy", np.full((2, 2), np.inf)), "depth has NaN or infinite values"),
+    ("cm", lambda d: np.save(d / "a.npy", np.ones((3, 2))), "depth size \\(HxW\\) 3x2 differs"),
+    ("inches", lambda d: None, "depth: expected \\{unit: mm \\| cm \\| m\\}"),
+])
+def test_folder_source_depth_mistakes_are_named(tmp_path, unit, write, message):
+    root = write_folder_source(tmp_path / "mine", unit)
+    (root / "depth" / "train").mkdir(parents=True)
+    write(root / "depth" / "train")
+    with pytest.raises(SpiganError, match=message):
+        real_frames("folder", root, "train", "16-class", size=None, depth=True)[0]
+
+
+def test_a_folder_without_depth_is_no_source(tmp_path):
+    root = write_folder_source(tmp_path / "mine")
+    with pytest.raises(SpiganError, match="depth/train: folder not found .*a source's depth"):
+        real_frames("folder", root, "train", "16-class", size=None, depth=True)
+    write_cityscapes(tmp_path / "cs", split="train")
+    with pytest.raises(SpiganError, match="cityscapes has no depth"):
+        real_frames("cityscapes", tmp_path / "cs", "train", "16-class", size=None, depth=True)
+
+
+@pytest.mark.parametrize("layout", ["carla", "folder"])
+def test_carla_and_folder_sources_train_spigan_and_pass_data_check(tmp_path, tiny_config, caplog, capsys, layout):
+    """Simulator frames exported in CARLA's raw encodings, and as a folder dataset with
+    depth, are SPIGAN's source: read with their depth, they train a tiny run (the target is
+    the built-in simulator's photo domain). A folder source without a val split shows its
+    training frames in TensorBoard rather than turning the panels off."""
+    import json as json_module
+
+    from spigan.cli import main
+    from spigan.train import train
+
+    export("sim", 4, 32, 64, tmp_path / layout, split="train", layout=layout, progress=False)
+    assert main(["data", "check", "--dataset", layout, "--root", str(tmp_path / layout), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "no problems found" in out and "depth range: " in out and "road" in out
+    cfg = tiny_config("train.iterations=2", "train.log_every=1", f"data.source={layout}",
+                      f"data.source_root={tmp_path / layout}")
+    results = train(cfg, tmp_path / "run", progress=False)
+    assert results["iterations"] == 2
+    rows = [json_module.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["privileged_source"] > 0 and np.isfinite(r["privileged_source"]) for r in rows)  # depth read
+    assert "logging off" not in caplog.text

@@ -1,5 +1,6 @@
-"""The package's shape: imports point one way, down the layers below; no circle; the loop
-stays small; `train.method` is read in one module."""
+"""The package's shape: imports point one way, down the layers below; no circle (imports
+under `if TYPE_CHECKING:` count too); the loop stays small; `train.method` is read in one
+module."""
 
 import ast
 from pathlib import Path
@@ -11,16 +12,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
 # Every module of the package and its layer: a module may import only from lower layers or
 # its own. Adding a module means placing it here, which is the point.
 LAYERS = {
-    0: ["errors", "cpus", "ontology", "variant", "atomic", "depth", "sim.geometry", "sim.textures", "sim.knobs", "data"],
-    1: ["config", "hardware", "losses", "evaluate", "models.vgg", "models.generator", "models.discriminator",
-        "sim.scene", "sim.environment", "data.io"],
+    0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry",
+        "sim.textures", "sim.knobs", "data"],
+    1: ["config", "hardware", "losses", "evaluate", "inference", "models.vgg", "models.generator",
+        "models.discriminator", "sim.scene", "sim.environment", "data.io"],
     2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
-        "results"],
+        "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],
     5: ["data.datasets", "data.export", "checkpoint", "bf16_check"],
-    6: ["inference"],
-    7: ["figures", "predict", "api", "monitor", "deploy"],
+    6: ["sources", "api", "deploy"],
+    7: ["scoring", "figures", "predict", "monitor"],
     8: ["train", "report"],
     9: ["ablate", "demo"],
     10: ["cli"],
@@ -42,23 +44,16 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def _runtime_nodes(tree: ast.AST):
-    """Every node, function bodies included, but not `if TYPE_CHECKING:` blocks (imports
-    there are for type checkers only and never run)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            stack.extend(node.orelse)
-            continue
-        stack.extend(ast.iter_child_nodes(node))
+def _all_nodes(tree: ast.AST):
+    """Every node, function bodies and `if TYPE_CHECKING:` blocks included: an import for
+    type checkers only is still a dependency, and a circle through one is still a circle."""
+    return ast.walk(tree)
 
 
 def imports_of(path: Path, name: str) -> set[str]:
     """Every spigan module `path` imports, at any depth of the file (function-level too)."""
     out = set()
-    for node in _runtime_nodes(ast.parse(path.read_text())):
+    for node in _all_nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("spigan"):
             base = node.module[len("spigan."):] if node.module != "spigan" else ""
             for alias in node.names:
@@ -114,6 +109,36 @@ def test_sim_stands_alone_and_models_know_no_data():
             assert all(t.startswith("models") or t in ("errors", "depth") for t in targets), (name, targets)
 
 
+def test_data_takes_arguments_not_the_config():
+    """spigan.data takes explicit arguments (sizes, roots, ontology, frame counts, keys):
+    no module under it imports the config or the variant; datasets are built from a config
+    in spigan.sources alone (issue 23)."""
+    data = {name: targets for name, targets in graph().items() if name == "data" or name.startswith("data.")}
+    assert len(data) > 5
+    for name, targets in data.items():
+        assert not targets & {"config", "loss_config", "variant", "resume", "sources"}, (name, targets)
+
+
+def reached_from(name: str) -> set[str]:
+    """Every module importing `name` imports, directly or not (function-level imports too)."""
+    g, seen, todo = graph(), set(), [name]
+    while todo:
+        for nxt in g.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_loading_a_model_reaches_no_simulator_objective_or_losses():
+    """`spigan.load` renders nothing and computes no loss: api imports, at any depth, no
+    module of the simulator, nor the objective or the losses (issue 23; tests/test_api.py
+    checks the same of a running interpreter)."""
+    reached = reached_from("api")
+    assert {"checkpoint", "inference", "data.transforms"} <= reached
+    assert not {m for m in reached if m == "sim" or m.startswith("sim.") or m in ("objective", "losses")}, reached
+
+
 def reads_train_method(path: Path) -> bool:
     """Whether the file reads `<anything>.train.method`."""
     for node in ast.walk(ast.parse(path.read_text())):
@@ -124,9 +149,11 @@ def reads_train_method(path: Path) -> bool:
 
 
 def test_the_loop_is_small_and_the_method_is_read_in_one_module():
+    """`Config.variant` reads `train.method` and hands it to spigan.variant, which gives it
+    its meaning; everything else asks the variant."""
     assert len((PACKAGE / "train.py").read_text().splitlines()) < 300
     readers = sorted(name for name, path in modules().items() if reads_train_method(path))
-    assert readers == ["variant"], readers
+    assert readers == ["config"], readers
 
 
 # The distribution that provides each third-party module the package imports.
@@ -145,7 +172,7 @@ def test_every_third_party_import_is_a_declared_dependency():
     declared = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
     imported = set()
     for path in modules().values():
-        for node in _runtime_nodes(ast.parse(path.read_text())):
+        for node in _all_nodes(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -6,11 +6,11 @@ import copy
 import pytest
 import torch
 
-from spigan.config import LossConfig
 from spigan.depth import DEPTH_TARGETS
+from spigan.loss_config import LossConfig
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
+from spigan.networks import Networks
 from spigan.objective import (
-    Networks,
     adaptation_step,
     discriminator_step,
     pretrain_step,

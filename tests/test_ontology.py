@@ -3,6 +3,12 @@
 
 from spigan.ontology import (
     CAMVID_CLASSES,
+    CARLA_LEGACY_TAGS,
+    CARLA_LEGACY_TO_7,
+    CARLA_LEGACY_TO_16,
+    CARLA_TAGS,
+    CARLA_TO_7,
+    CARLA_TO_16,
     CATEGORIES_7,
     CITYSCAPES_TO_7,
     CITYSCAPES_TO_16,
@@ -59,6 +65,33 @@ def test_7_categories_entry_by_entry():
     for unmapped in ("Bird", "Mountain", "Water", "Banner", "Car Mount", "Ego Vehicle", "Unlabeled", "Trash Can"):
         assert unmapped not in got
     assert len(got) == 45
+
+
+def test_carla_tags_and_their_classes_entry_by_entry():
+    """CARLA's Docs/ref_sensors.md, "Semantic segmentation camera" (0.9.14+), and the list
+    of 0.9.10-0.9.13 (tags changed in 0.9.14)."""
+    assert CARLA_TAGS == (
+        "unlabeled", "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
+        "vegetation", "terrain", "sky", "pedestrian", "rider", "car", "truck", "bus", "train", "motorcycle",
+        "bicycle", "static", "dynamic", "other", "water", "road line", "ground", "bridge", "rail track", "guard rail")
+    assert CARLA_LEGACY_TAGS[:13] == ("unlabeled", "building", "fence", "other", "pedestrian", "pole", "road line",
+                                      "road", "sidewalk", "vegetation", "vehicles", "wall", "traffic sign")
+    assert CARLA_LEGACY_TAGS[13:] == ("sky", "ground", "bridge", "rail track", "guard rail", "traffic light",
+                                      "static", "dynamic", "water", "terrain")
+    to_16 = {1: "road", 24: "road", 2: "sidewalk", 3: "building", 4: "wall", 5: "fence", 6: "pole",
+             7: "traffic light", 8: "traffic sign", 9: "vegetation", 11: "sky", 12: "person", 13: "rider", 14: "car",
+             16: "bus", 18: "motorcycle", 19: "bicycle"}  # terrain 10, truck 15, train 17 ignored, as SYNTHIA's
+    assert {k: CLASSES_16[v] for k, v in CARLA_TO_16.items()} == to_16
+    to_7 = {1: "flat", 2: "flat", 24: "flat", 27: "flat", 3: "construction", 4: "construction", 5: "construction",
+            26: "construction", 28: "construction", 6: "object", 7: "object", 8: "object", 9: "nature",
+            10: "nature", 11: "sky", 12: "human", 13: "human", **{k: "vehicle" for k in range(14, 20)}}
+    assert {k: CATEGORIES_7[v] for k, v in CARLA_TO_7.items()} == to_7  # 0, 20-23, 25 (ground) ignored
+    legacy_16 = {1: "building", 2: "fence", 4: "person", 5: "pole", 6: "road", 7: "road", 8: "sidewalk",
+                 9: "vegetation", 10: "car", 11: "wall", 12: "traffic sign", 13: "sky", 18: "traffic light"}
+    assert {k: CLASSES_16[v] for k, v in CARLA_LEGACY_TO_16.items()} == legacy_16
+    assert CATEGORIES_7[CARLA_LEGACY_TO_7[10]] == "vehicle" and CATEGORIES_7[CARLA_LEGACY_TO_7[22]] == "nature"
+    assert {CARLA_LEGACY_TAGS[k] for k in range(23) if k not in CARLA_LEGACY_TO_7} == {
+        "unlabeled", "other", "ground", "static", "dynamic", "water"}
 
 
 def test_sim_to_camvid_entry_by_entry():

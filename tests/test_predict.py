@@ -29,9 +29,10 @@ def test_cli_predict_writes_labels_colours_overlay_and_depth_at_the_image_size(f
     cv2.imwrite(str(image), rgb[..., ::-1])
     ckpt = folder / "spigan" / "checkpoints" / "last.pt"
     assert main(["predict", str(ckpt), str(image), "--out", str(tmp_path / "pred"), "--quiet"]) == 0
-    assert capsys.readouterr().out.strip() == f"wrote 4 file(s) for 1 image(s) under {tmp_path / 'pred'}"
+    assert capsys.readouterr().out.strip() == f"wrote 6 file(s) for 1 image(s) under {tmp_path / 'pred'}"
     assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == [
-        "street_color.png", "street_depth.png", "street_labels.png", "street_overlay.png"]
+        "classes.json", "street_color.png", "street_depth.png", "street_depth_cm.png", "street_labels.png",
+        "street_overlay.png"]
     labels = cv2.imread(str(tmp_path / "pred" / "street_labels.png"), cv2.IMREAD_UNCHANGED)
     model = spigan.load(ckpt, device="cpu")
     assert labels.shape == (40, 70) and labels.dtype == np.uint8
@@ -42,13 +43,35 @@ def test_cli_predict_writes_labels_colours_overlay_and_depth_at_the_image_size(f
         assert cv2.imread(str(tmp_path / "pred" / f"street_{kind}.png")).shape == (40, 70, 3)
 
 
+def test_predict_writes_metric_depth_in_centimetres_and_the_classes(finished_run, tmp_path):
+    """Issue 24.4: depth came only as a colour picture; NAME_depth_cm.png holds the numbers."""
+    folder, _ = finished_run
+    rgb = np.random.default_rng(1).integers(0, 255, (40, 70, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "street.png"), rgb[..., ::-1])
+    assert main(["predict", str(folder / "spigan"), str(tmp_path / "street.png"), "--out", str(tmp_path / "pred"),
+                 "--quiet"]) == 0
+    model = spigan.load(folder / "spigan", device="cpu")
+    centimetres = cv2.imread(str(tmp_path / "pred" / "street_depth_cm.png"), cv2.IMREAD_UNCHANGED)
+    assert centimetres.dtype == np.uint16 and centimetres.shape == (40, 70)
+    metres = model.depth(rgb)
+    assert np.abs(centimetres / 100.0 - np.minimum(metres, 655.35)).max() <= 0.01
+    assert len(np.unique(centimetres)) > 1  # not a constant that the tolerance would hide
+    classes = json.loads((tmp_path / "pred" / "classes.json").read_text())
+    assert classes["ontology"] == model.ontology
+    assert [c["id"] for c in classes["classes"]] == list(range(len(model.classes)))
+    assert [c["name"] for c in classes["classes"]] == list(model.classes)
+    assert [tuple(c["color"]) for c in classes["classes"]] == [tuple(colour) for colour in model.palette]
+    assert "centimetres" in classes["depth_cm"]
+
+
 def test_cli_predict_confidence_and_a_checkpoint_without_p(finished_run, tmp_path):
     folder, _ = finished_run
     cv2.imwrite(str(tmp_path / "a.png"), np.full((20, 30, 3), 90, np.uint8))
     assert main(["predict", str(folder / "source_only"), str(tmp_path / "a.png"), "--out", str(tmp_path / "p"),
                  "--confidence", "--alpha", "0.3", "--quiet"]) == 0
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
-        "a_color.png", "a_confidence.png", "a_entropy.png", "a_labels.png", "a_overlay.png"]
+        "a_color.png", "a_confidence.png", "a_entropy.png", "a_labels.png", "a_overlay.png", "classes.json"]
+    assert "depth_cm" not in json.loads((tmp_path / "p" / "classes.json").read_text())  # no P, no depth
     confidence = cv2.imread(str(tmp_path / "p" / "a_confidence.png"), cv2.IMREAD_UNCHANGED)
     assert confidence.shape == (20, 30) and confidence.min() >= 255 // 16  # at least 1 / classes
 
@@ -100,6 +123,7 @@ def test_cli_predict_on_a_video_writes_an_overlay_video_and_its_frames(finished_
     assert len(frames) == 5 and frames[0].shape == (24, 40, 3)
     assert len(list((tmp_path / "out" / "drive").glob("*_labels.png"))) == 5
     assert len(list((tmp_path / "out" / "drive").glob("*_depth.png"))) == 5
+    assert len(list((tmp_path / "out" / "drive").glob("*_depth_cm.png"))) == 5
     assert not list((tmp_path / "out").glob(".*"))  # no temporary left
 
 
@@ -141,7 +165,7 @@ def test_unreadable_files_found_in_a_folder_are_skipped_with_a_warning(finished_
     assert captured.out.strip().endswith("for 1 image(s) under " + str(tmp_path / "out") +
                                          " (2 unreadable file(s) skipped, named above)")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "a_color.png", "a_depth.png", "a_labels.png", "a_overlay.png"]
+        "a_color.png", "a_depth.png", "a_depth_cm.png", "a_labels.png", "a_overlay.png", "classes.json"]
     assert main(["predict", str(folder / "spigan"), str(photos / "cut.png"), "--out", str(tmp_path / "o2")]) == 2
 
 

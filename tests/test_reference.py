@@ -4,9 +4,10 @@
 import pytest
 import torch
 
-from spigan.config import LossConfig
+from spigan.loss_config import LossConfig
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
-from spigan.objective import Networks, adaptation_step, discriminator_step
+from spigan.networks import Networks
+from spigan.objective import adaptation_step, discriminator_step
 from spigan.reference import plain_iteration
 
 # Compares computations with tolerances: also run under every kernel set (make test-kernels).

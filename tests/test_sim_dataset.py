@@ -80,3 +80,18 @@ def test_knobs_are_part_of_the_cache_key(tmp_path):
     # The photo renderer has no knobs: they neither change its frames nor its folder.
     assert ds.SimFrames("photo", "val", 1, 24, 48, cache_dir=tmp_path, knobs=knobs).folder == \
         ds.SimFrames("photo", "val", 1, 24, 48, cache_dir=tmp_path).folder
+
+
+def test_the_render_memory_check_is_the_simulators_one_line(monkeypatch):
+    """spigan.sim owns what a frame costs: `sim export`, `sim preview` and the data sources
+    all ask it (1 KiB a pixel, plus 4 bytes a pixel for each picture a figure keeps)."""
+    from spigan.errors import SpiganError
+    from spigan.sim import check_render_memory
+
+    monkeypatch.setattr("spigan.cpus.available_memory", lambda: 2**30)
+    check_render_memory(1000, 1000, "a frame")  # 0.95 GiB
+    with pytest.raises(SpiganError, match=r"^--size 1024x2048: rendering one frame needs about 2.0 GiB of memory; "
+                                          r"1.0 GiB are available$"):
+        check_render_memory(1024, 2048, "--size 1024x2048: rendering one frame")
+    with pytest.raises(SpiganError, match=r"^the preview needs about 1.0 GiB"):
+        check_render_memory(1000, 1000, "the preview", figure_panels=16)

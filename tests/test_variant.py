@@ -4,15 +4,17 @@ import pytest
 import torch
 
 from spigan.build import build_networks
-from spigan.config import load_config
-from spigan.variant import METHODS, variant_of, with_method
+from spigan.config import load_config, with_method
+from spigan.errors import SpiganError
+from spigan.loss_config import LossConfig
+from spigan.variant import METHODS, variant_of
 
 
 def test_method_switch_sets_the_weights():
-    assert variant_of(load_config(None, ["train.method=no_pi"])).weights.privileged == 0
-    base = variant_of(load_config(None, ["train.method=base"])).weights
+    assert load_config(None, ["train.method=no_pi"]).variant().weights.privileged == 0
+    base = load_config(None, ["train.method=base"]).variant().weights
     assert base.privileged == 0 and base.perceptual == 0
-    spigan = variant_of(load_config(None, ["train.method=spigan"])).weights
+    spigan = load_config(None, ["train.method=spigan"]).variant().weights
     assert (spigan.adversarial, spigan.task, spigan.privileged, spigan.perceptual) == (1.0, 0.5, 0.1, 0.33)
     cfg = load_config(None, ["train.method=no_pi"])
     assert cfg.loss.privileged == 0.1  # the config keeps γ; only the variant's weights drop it
@@ -27,9 +29,20 @@ def test_method_switch_sets_the_weights():
     ("pretrain", ("task", "privileged", "perceptual", "perceptual_head"), ("image", "labels", "depth"), "source"),
 ])
 def test_each_method_in_one_table(method, networks, keys, role):
-    v = variant_of(load_config(None, [f"train.method={method}"]))
+    v = load_config(None, [f"train.method={method}"]).variant()
     assert v.networks == networks and v.batch_keys == keys and v.train_role == role
     assert v.adapted == (method in ("spigan", "no_pi", "base"))
+
+
+def test_the_variant_takes_values_not_the_config():
+    """variant_of decides from the method's name and the loss weights alone (the config,
+    which imports spigan.variant, hands them over in Config.variant)."""
+    weights = LossConfig(privileged=0.2, perceptual=0.5)
+    v = variant_of("no_pi", weights)
+    assert (v.weights.privileged, v.weights.perceptual) == (0.0, 0.5) and weights.privileged == 0.2
+    assert v == load_config(None, ["train.method=no_pi", "loss.privileged=0.2", "loss.perceptual=0.5"]).variant()
+    with pytest.raises(SpiganError, match="train.method: 'nope' is not one of"):
+        variant_of("nope", weights)
 
 
 def test_with_method_changes_method_seed_and_name_only():

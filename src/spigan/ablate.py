@@ -27,16 +27,16 @@ from spigan.checkpoint import (
     load_checkpoint,
     network_from_checkpoint,
 )
-from spigan.config import Config, config_from_dict, load_config, to_dict
-from spigan.data.datasets import frame_source, validation_samples
+from spigan.config import Config, config_from_dict, load_config, to_dict, with_method
 from spigan.errors import Interrupted, SpiganError
 from spigan.hardware import usable_cpus
-from spigan.inference import evaluate_split
 from spigan.ontology import protocol_for
 from spigan.report import load_runs, write_report
 from spigan.results import RunResult
+from spigan.scoring import evaluate_split
+from spigan.sources import VALIDATION_KEYS, frame_source, validation_samples
 from spigan.train import resume_run, train
-from spigan.variant import PRETRAIN, variant_of, with_method
+from spigan.variant import PRETRAIN
 
 # Table 2's rows, cheapest first; source_only comes first as every negative-transfer ratio needs it.
 ABLATION = ("source_only", "base", "no_pi", "spigan", "target_only")
@@ -67,7 +67,7 @@ def add_oracle(run_dir: Path) -> None:
         cfg = checkpoint_config(state)
         if samples is None:
             samples = validation_samples(cfg)
-        scores = evaluate_split(network_from_checkpoint(state, "task"), samples,
+        scores = evaluate_split(network_from_checkpoint(state, "task", cfg=cfg), samples,
                                 protocol_for(cfg.data.ontology, cfg.data.protocol), torch.device("cpu"))
         if best is None or scores.miou > best.miou:
             best = dataclasses.replace(scores, iteration=state["iteration"])
@@ -100,9 +100,11 @@ def train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
 
 def prepare_data(cfg: Config, progress: bool) -> None:
     """Renders the simulator frames every run shares once, before parallel runs start."""
-    roles = [("source", "train"), ("source", "val"), ("target", "train"), ("target", "val")]
-    for role, split in roles:
-        frames = frame_source(cfg, role, split)
+    variant = cfg.variant()  # a real dataset's files are listed (for their labels, depth) as its runs will
+    roles = [("source", "train", variant.batch_keys), ("source", "val", VALIDATION_KEYS),
+             ("target", "train", variant.target_keys), ("target", "val", VALIDATION_KEYS)]
+    for role, split, keys in roles:
+        frames = frame_source(cfg, role, split, keys)
         if hasattr(frames, "prepare"):
             frames.prepare(progress)
 
@@ -116,7 +118,7 @@ def _to_train(cfg: Config, run_dir: Path) -> bool:
     if saved.exists() and _comparable(config_from_dict(yaml.safe_load(saved.read_text()))) != _comparable(cfg):
         raise SpiganError(f"{run_dir}: holds a run of another configuration (use another --out)")
     if (run_dir / "results.json").exists():
-        print(f"{variant_of(cfg).method}, seed {cfg.train.seed}: finished, skipped", flush=True)
+        print(f"{cfg.variant().method}, seed {cfg.train.seed}: finished, skipped", flush=True)
         return False
     return True
 
@@ -127,14 +129,14 @@ def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle:
     if jobs == 1:
         for k, (cfg, run_dir) in enumerate(todo, 1):
             resuming = (run_dir / "checkpoints" / "last.pt").exists()
-            print(f"[{k}/{len(todo)}] {variant_of(cfg).method}, seed {cfg.train.seed}: "
+            print(f"[{k}/{len(todo)}] {cfg.variant().method}, seed {cfg.train.seed}: "
                   f"{'resuming from its last checkpoint' if resuming else 'training'}", flush=True)
             train_or_resume(to_dict(cfg), str(run_dir), progress)
             if oracle:
                 add_oracle(run_dir)
     elif todo:
         prepare_data(base, progress)
-        todo = sorted(todo, key=lambda job: -COST[variant_of(job[0]).method])
+        todo = sorted(todo, key=lambda job: -COST[job[0].variant().method])
         print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
         try:
@@ -143,7 +145,7 @@ def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle:
             for k, future in enumerate(as_completed(futures), 1):
                 cfg, run_dir = futures[future]
                 how = future.result()
-                print(f"[{k}/{len(todo)}] {variant_of(cfg).method}, seed {cfg.train.seed}: {how}, "
+                print(f"[{k}/{len(todo)}] {cfg.variant().method}, seed {cfg.train.seed}: {how}, "
                       f"{(time.perf_counter() - tic) / 60:.1f} min since the start", flush=True)
                 if oracle:
                     add_oracle(run_dir)

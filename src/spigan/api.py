@@ -74,8 +74,8 @@ class Segmenter:
             raise SpiganError(f"batch_size: must be at least 1, got {batch_size}")
         self.config = checkpoint_config(state)
         self.device = device if isinstance(device, torch.device) else resolve_device(str(device), "device")
-        self.task = network_from_checkpoint(state, "task", self.device)
-        self.privileged = network_from_checkpoint(state, "privileged", self.device)
+        self.task = network_from_checkpoint(state, "task", self.device, self.config)
+        self.privileged = network_from_checkpoint(state, "privileged", self.device, self.config)
         self.classes: tuple[str, ...] = tuple(state["classes"])
         self.ontology = self.config.data.ontology
         self.palette = ONTOLOGIES[self.ontology][1]

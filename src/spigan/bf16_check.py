@@ -36,7 +36,6 @@ from spigan.config import Config
 from spigan.errors import SpiganError
 from spigan.hardware import Precision, cpu_info
 from spigan.sim.dataset import default_cache_dir
-from spigan.variant import variant_of
 
 CACHE_FILE = "bf16_checks.json"
 # bf16 keeps 8 bits of mantissa (relative rounding 0.4% per operation); through these
@@ -59,7 +58,7 @@ def network_shapes(cfg: Config) -> list[tuple[str, tuple[int, ...]]]:
     """(network, input shape) for every call a training iteration makes: an adapted run
     passes x_s and G(x_s) through T and P as one batch of 2b in its first generator step
     and G(x_s) alone (b) in the others; D sees x_r and G(x_s) (2b); φ sees b."""
-    variant = variant_of(cfg)
+    variant = cfg.variant()
     h, w = cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size
     b = cfg.train.batch_size
     if variant.pretraining:  # T, P and φ, each on the source batch

@@ -14,9 +14,8 @@ from torch import nn
 
 from spigan.config import Config
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
-from spigan.objective import Networks
+from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES
-from spigan.variant import variant_of
 
 
 def class_names(cfg: Config) -> tuple[str, ...]:
@@ -50,7 +49,7 @@ def build_networks(cfg: Config, device: torch.device, dtype: torch.dtype = torch
     """The networks of the config's variant: `source_only`/`target_only` T alone; `no_pi`
     no P; `base` neither P nor φ; `pretrain` T, P, and φ with its head, φ learning.
     `dtype`: of their weights (float64 for train.precision=fp64)."""
-    variant = variant_of(cfg)
+    variant = cfg.variant()
     # Built in `dtype` from the start, so float64 weights are drawn in float64: float32
     # draws differ in their last bits between CPUs (normal_ has an AVX2 kernel of its own).
     previous = torch.get_default_dtype()

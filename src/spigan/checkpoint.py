@@ -27,7 +27,7 @@ from spigan.atomic import copy_atomically, write_atomically
 from spigan.build import build_network, class_names
 from spigan.config import Config, config_from_dict, to_dict
 from spigan.errors import SpiganError
-from spigan.objective import Networks
+from spigan.networks import Networks
 
 FORMAT = "spigan-checkpoint-1"
 
@@ -179,12 +179,14 @@ def checkpoint_config(state: dict) -> Config:
     return cfg
 
 
-def network_from_checkpoint(state: dict, which: str, device: torch.device | str = "cpu") -> nn.Module | None:
+def network_from_checkpoint(state: dict, which: str, device: torch.device | str = "cpu",
+                            cfg: Config | None = None) -> nn.Module | None:
     """Rebuilds network `which` (task, privileged, generator, discriminator; perceptual and
     perceptual_head where a checkpoint has them, see the module's docstring) with the sizes
     of the checkpoint's own config and loads its weights; frozen, in eval mode. None if the
-    checkpoint has no such network (e.g. P in a no_pi run)."""
-    cfg = checkpoint_config(state)
+    checkpoint has no such network (e.g. P in a no_pi run). `cfg`: that config where the
+    caller has read it already (`checkpoint_config(state)`), so it is not read again."""
+    cfg = cfg if cfg is not None else checkpoint_config(state)
     if which not in state["networks"]:
         return None
     net = build_network(cfg, which, imagenet=False)  # weights: the checkpoint's

@@ -73,8 +73,7 @@ def sim_knobs(args):
 def cmd_sim_preview(args) -> None:
     from spigan.atomic import check_output_file
     from spigan.figures import image_formats, save_preview
-    from spigan.hardware import check_memory
-    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
+    from spigan.sim import check_render_memory
 
     out = check_output_file(args.out, "--out")
     if out.suffix.lower().lstrip(".") not in image_formats():
@@ -83,7 +82,7 @@ def cmd_sim_preview(args) -> None:
     if args.scenes > 64:
         raise SpiganError(f"--scenes: at most 64 (one row each), got {args.scenes}")
     h, w = args.size
-    check_memory(h * w * (RENDER_BYTES_PER_PIXEL + 4 * 4 * args.scenes), f"--size {h}x{w}: the preview")
+    check_render_memory(h, w, f"--size {h}x{w}: the preview", figure_panels=4 * args.scenes)
     path = save_preview(out, scenes=args.scenes, height=h, width=w, seed=args.seed, knobs=sim_knobs(args))
     print(f"wrote {path}")
 
@@ -91,12 +90,11 @@ def cmd_sim_preview(args) -> None:
 def cmd_sim_export(args) -> None:
     from spigan.atomic import check_output_dir
     from spigan.data.export import export
-    from spigan.hardware import check_memory
-    from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL
+    from spigan.sim import check_render_memory
 
     check_output_dir(args.out, "--out")
     h, w = args.size
-    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"--size {h}x{w}: rendering one frame")
+    check_render_memory(h, w, f"--size {h}x{w}: rendering one frame")
     n = export(args.domain, args.count, h, w, args.out, split=args.split, seed=args.seed, progress=not args.quiet,
                layout=args.layout, knobs=sim_knobs(args))
     layout = args.layout or ("synthia" if args.domain == "sim" else "cityscapes")
@@ -186,15 +184,16 @@ def cmd_train(args) -> None:
 
 def _dry_run(cfg, run_dir: Path, text: str) -> None:
     """Prints the resolved config and lists the real datasets' files; trains and writes nothing."""
-    from spigan.data.datasets import frame_source
-    from spigan.variant import variant_of
+    from spigan.sources import VALIDATION_KEYS, frame_source
 
-    variant = variant_of(cfg)
+    variant = cfg.variant()
     listed = []
-    for role, split in ((variant.train_role, "train"), ("target", "train"), ("target", "val")):
+    roles = ((variant.train_role, "train", variant.batch_keys), ("target", "train", variant.target_keys),
+             ("target", "val", VALIDATION_KEYS))
+    for role, split, keys in roles:
         if (role == "target" and split == "train" and not variant.adapted) or getattr(cfg.data, role) == "sim":
             continue
-        listed.append(f"{getattr(cfg.data, role)}/{split}: {len(frame_source(cfg, role, split))} frames")
+        listed.append(f"{getattr(cfg.data, role)}/{split}: {len(frame_source(cfg, role, split, keys))} frames")
     print(text, end="")
     print(f"# dry run: {variant.method}, {cfg.train.iterations} iterations into {run_dir}"
           f"{'; ' + '; '.join(listed) if listed else ''}. Nothing was trained or written.")
@@ -202,7 +201,8 @@ def _dry_run(cfg, run_dir: Path, text: str) -> None:
 
 def _resume_dry_run(run_dir: Path, overrides: list[str]) -> None:
     from spigan.checkpoint import last_checkpoint
-    from spigan.config import config_text, resumed_config
+    from spigan.config import config_text
+    from spigan.resume import resumed_config
 
     state = last_checkpoint(run_dir)
     cfg, changes = resumed_config(state["config"], run_dir / "config.yaml", overrides)
@@ -247,11 +247,12 @@ def cmd_evaluate(args) -> None:
         load_checkpoint,
         network_from_checkpoint,
     )
-    from spigan.data.datasets import data_name, eval_size_name, evaluation_samples
+    from spigan.data.datasets import data_name, eval_size_name
     from spigan.evaluate import format_scores, negative_transfer
     from spigan.hardware import resolve_device
-    from spigan.inference import evaluate_split
     from spigan.ontology import protocol_for
+    from spigan.scoring import evaluate_split
+    from spigan.sources import evaluation_samples
 
     if args.json:
         check_output_file(args.json, "--json")
@@ -266,19 +267,19 @@ def cmd_evaluate(args) -> None:
             raise SpiganError(f"--baseline {args.baseline}: predicts the {base_cfg.data.ontology} classes, the "
                               f"checkpoint the {cfg.data.ontology} classes; negative transfer compares models of "
                               f"one class set")
-    net = network_from_checkpoint(state, "task", device)
+    net = network_from_checkpoint(state, "task", device, cfg)
     protocol = protocol_for(cfg.data.ontology, args.protocol or cfg.data.protocol)
     samples = evaluation_samples(cfg, args.dataset, args.split, args.root, args.frames, args.domain, args.eval_size)
     scores = evaluate_split(net, samples, protocol, device, progress=True)
-    size = eval_size_name(cfg, args.eval_size)
+    size = eval_size_name(args.eval_size or cfg.data.eval_size, cfg.data.size)
     scored_on = data_name(args.dataset, args.split, args.domain, len(samples))
     print(format_scores(scores, f"{args.checkpoint} on {scored_on}, scored at {size}"))
     out = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "split": args.split,
            "domain": args.domain if args.dataset == "sim" else None, "images": len(samples), "eval_size": size,
            **scores.to_dict()}
     if base_state is not None:
-        base = evaluate_split(network_from_checkpoint(base_state, "task", device), samples, protocol, device,
-                              progress=True)
+        base = evaluate_split(network_from_checkpoint(base_state, "task", device, base_cfg), samples, protocol,
+                              device, progress=True)
         ratio = negative_transfer(scores, base)
         print(f"  baseline {args.baseline}: mIoU {100 * base.miou:.1f}; negative-transfer ratio {ratio:.2f}")
         out.update({"baseline": str(args.baseline), "baseline_miou": base.miou, "negative_transfer": ratio})

@@ -14,10 +14,10 @@ import yaml
 from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
+from spigan.loss_config import P_TRAINED_ON, LossConfig
 from spigan.ontology import datasets_for, protocol_for
-from spigan.variant import variant_of
+from spigan.variant import Variant, variant_of
 
-P_TRAINED_ON = ("both", "source")  # loss.p_trained_on: what P learns from
 GENERATOR_UPSAMPLING = ("transposed", "resize")  # model.generator_upsampling (models/generator.py)
 
 
@@ -49,33 +49,12 @@ class ModelConfig:
 
 
 @dataclass
-class LossConfig:
-    """Eq. 1 weights (paper §4.1) and the depth scale of Eq. 5."""
-
-    adversarial: float = 1.0  # α
-    task: float = 0.5  # β
-    privileged: float = 0.1  # γ
-    perceptual: float = 0.33  # δ
-    max_depth: float = 655.35  # metres: depth is clamped to [1, max_depth] (SYNTHIA's 16-bit range)
-    # What P regresses (spigan.depth): metres (SYNTHIA's centimetres / 100; the default: the only
-    # target under which γ·L_P carries a measurable share of G's gradient, docs/RESULTS.md)
-    # | log (log z / log max, in [0, 1]; before issue 14) | inverse (1/z).
-    depth_target: str = "metres"
-    # Depth at max_depth or beyond (the sky): clamp (kept as max_depth: the default, as before
-    # the option) | skip (left out of L_P like pixels without depth; spigan.depth).
-    depth_far: str = "clamp"
-    # What P learns from: both (x_s and G(x_s), Eq. 5 as the paper trains it: the default) |
-    # source (x_s only; L_P(G(x_s)) still reaches G but not P, so G cannot teach P a code of
-    # its own for depth, an option beyond the paper: docs/RESULTS.md).
-    p_trained_on: str = "both"
-
-
-@dataclass
 class DataConfig:
     """Source (labelled, with depth) and target (unlabelled in training) data.
 
-    Datasets: `sim` (the built-in simulator), `synthia` (source), `cityscapes`, `vistas`,
-    `camvid` (targets); real ones are read from `*_root`. As source, `sim` renders
+    Datasets: `sim` (the built-in simulator), `synthia`, `carla`, `carla_legacy` (sources),
+    `cityscapes`, `vistas`, `camvid` (targets), `folder` (either; a source with depth/);
+    real ones are read from `*_root`. As source, `sim` renders
     `sim_source_domain`, as target `sim_target_domain`; its splits are `*_frames` long.
     The `sim` renderer's knobs (`spigan.sim.knobs.SimKnobs`): `sim_camera` from 0 (SYNTHIA-
     RAND's random viewpoints) to 1 (a vehicle-mounted camera), `sim_randomization` the
@@ -147,6 +126,8 @@ class TrainConfig:
     # CPUs). See spigan.hardware.choose_precision.
     precision: str = "auto"
     channels_last: bool = False  # networks in channels_last memory format (docs/PERFORMANCE.md)
+    # metrics.jsonl rows: each term's mean over every N iterations, and the last iteration;
+    # iteration 1 is logged too (alone, closing no interval), so that any run has a curve.
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 2  # also keep the newest K periodic checkpoints as iter_NNNNNNN.pt
@@ -154,8 +135,8 @@ class TrainConfig:
     # On logging iterations, the norm of the gradient each weighted term of Eq. 1 sends into
     # G (metrics.jsonl, TensorBoard, the loss figure, the report). Same trajectory either way.
     log_generator_gradients: bool = True
-    # TensorBoard image panels every N iterations (0 = never): fixed source and target
-    # frames through G, P and T, beside their labels (spigan.monitor).
+    # TensorBoard image panels every N iterations and at the first and last (0 = never):
+    # fixed source and target frames through G, P and T, beside their labels (spigan.monitor).
     image_every: int = 500
     # Target-validation mIoU in TensorBoard every N iterations (0 = never, the default). It
     # reads the target's validation labels, so it is a curve to look at, never used to
@@ -213,10 +194,15 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
 
+    def variant(self) -> Variant:
+        """What `train.method` means for this config (spigan.variant decides; this is the one
+        place that reads the method's name); a SpiganError for an unknown method."""
+        return variant_of(self.train.method, self.loss)
+
     def validate(self, roots: bool = True) -> "Config":
         """Checks every key; `roots=False` leaves out the real datasets' roots (a config can
         be shown before they are set; training needs them)."""
-        variant_of(self)  # a known method
+        self.variant()  # a known method
         for role in ("source", "target"):
             names = datasets_for(role)
             name = getattr(self.data, role)
@@ -449,75 +435,7 @@ def config_from_dict(data: dict) -> Config:
     return merge(Config(), data).validate()
 
 
-# ---------------------------------------------------------------------------------------
-# Resuming: what may change
-# ---------------------------------------------------------------------------------------
-
-# Keys a resumed run may change (`spigan train --resume RUN key=value`, or an edited
-# RUN/config.yaml): how long it trains, where the data and the cache live, the hardware,
-# and how much is logged. Every other key would change what the checkpoint was trained as.
-RESUME_SAFE = (
-    "train.iterations", "data.source_root", "data.target_root", "data.cache_dir", "train.device", "train.threads",
-    "train.precision", "train.log_every", "train.checkpoint_every", "train.keep_checkpoints", "data.workers",
-    "train.image_every", "train.validate_every", "train.log_generator_gradients",
-)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One key whose value a resumed run changes, and where the change came from."""
-
-    key: str
-    old: object
-    new: object
-    where: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.old!r} -> {self.new!r} ({self.where})"
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return out
-
-
-def differences(old: Config, new: Config, where: str) -> list[Change]:
-    """Every key whose value differs between two configs."""
-    a, b = _flat(to_dict(old)), _flat(to_dict(new))
-    return [Change(k, a[k], b[k], where) for k in a if a[k] != b[k]]
-
-
-def _check_safe(changes: list[Change]) -> None:
-    for c in changes:
-        if c.key not in RESUME_SAFE:
-            raise SpiganError(f"{c.key}: cannot be changed on --resume ({c.old!r} in the checkpoint, {c.new!r} in "
-                              f"{c.where}): it changes what was trained; a resumed run may change only "
-                              f"{', '.join(RESUME_SAFE)}")
-
-
-def resumed_config(saved: dict, run_config: Path | None = None, overrides: list[str] | None = None
-                   ) -> tuple[Config, list[Change]]:
-    """The config a resumed run continues with: the checkpoint's own, then the run folder's
-    config.yaml (which a user may have edited), then `key=value` overrides. Changes to keys
-    outside RESUME_SAFE are refused naming the key, so an edit is honoured or refused, never
-    ignored. Returns the config and what changed."""
-    cfg = config_from_dict(saved)
-    changes: list[Change] = []
-    if run_config is not None and run_config.is_file():
-        try:
-            edited = load_config(run_config)
-        except SpiganError as e:
-            message = str(e)
-            raise SpiganError(message if message.startswith(str(run_config)) else f"{run_config}: {message}") from e
-        changes += differences(cfg, edited, str(run_config))
-        _check_safe(changes)
-        cfg = edited
-    if overrides:
-        updated = merge(cfg, parse_overrides(overrides)).validate()
-        new = differences(cfg, updated, "command line")
-        _check_safe(new)
-        changes += new
-        cfg = updated
-    return cfg, changes
+def with_method(cfg: Config, method: str, seed: int | None = None, name: str | None = None) -> Config:
+    """A copy of `cfg` training `method` (and `seed`, `name` if given)."""
+    train = dataclasses.replace(cfg.train, method=method, **({} if seed is None else {"seed": seed}))
+    return dataclasses.replace(cfg, train=train, **({} if name is None else {"name": name}))

@@ -1,10 +1,13 @@
-"""How many CPUs this process may use (a leaf: no torch, so the simulator can use it too)."""
+"""What this process may use of the machine: how many CPUs, and whether an amount of
+memory is available (a leaf: no torch, so the simulator can use it too)."""
 
 from __future__ import annotations
 
 import math
 import os
 from pathlib import Path
+
+from spigan.errors import SpiganError
 
 
 def usable_cpus() -> int:
@@ -21,3 +24,23 @@ def usable_cpus() -> int:
     except (OSError, ValueError):
         pass
     return max(1, count)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (MemAvailable), None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(needed: float, what: str) -> None:
+    """A one-line SpiganError when `needed` bytes (an estimate) exceed the available memory:
+    a size that cannot fit fails in a second, not after minutes of work."""
+    available = available_memory()
+    if available is not None and needed > available:
+        raise SpiganError(f"{what} needs about {needed / 2**30:.1f} GiB of memory; {available / 2**30:.1f} GiB "
+                          f"are available")

@@ -12,12 +12,11 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from spigan.config import Config, load_config
+from spigan.config import Config, load_config, with_method
 from spigan.evaluate import negative_transfer
 from spigan.figures import figure_one
 from spigan.results import FinishedRun, RunResult, load_run
 from spigan.train import train
-from spigan.variant import with_method
 
 DEMO_METHODS = ("source_only", "spigan")
 

@@ -60,7 +60,7 @@ def export_task_network(checkpoint: str | Path, out: str | Path, fmt: str = "tor
         raise SpiganError("--format onnx: needs the onnx package (pip install 'spigan[onnx]', or pip install onnx)")
     state = load_checkpoint(checkpoint)
     cfg = checkpoint_config(state)
-    net = network_from_checkpoint(state, "task", "cpu")
+    net = network_from_checkpoint(state, "task", "cpu", cfg)
     example = torch.zeros(1, 3, *cfg.data.size)  # (1, 3, H, W)
     meta = metadata(state)
     if fmt == "torchscript":

@@ -10,7 +10,7 @@ import torch
 import torch.distributed as dist
 
 from spigan.errors import SpiganError
-from spigan.objective import Networks
+from spigan.networks import Networks
 
 
 @dataclass(frozen=True)

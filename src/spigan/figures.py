@@ -12,14 +12,13 @@ import torch
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
-from spigan.data.datasets import validation_samples
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
 from spigan.inference import segment
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
-from spigan.variant import variant_of
+from spigan.sources import validation_samples
 
 GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
                   "perceptual": "δ·L_perc"}
@@ -110,9 +109,24 @@ def save_preview(path: str | Path, scenes: int = 4, height: int = 192, width: in
 
 
 def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, title: str = "") -> Path:
-    """Loss curves like the paper's Figures 3 and 4: the task, perceptual and privileged
-    terms; and the discriminator loss against the generator's adversarial loss, with the
-    early-stopping iteration marked."""
+    """Loss curves like the paper's Figures 3 and 4 (loss_figure), saved to `path`."""
+    return _save(loss_figure(history, early_stop, title), path, 90)
+
+
+def _curve(ax, x, y, **style) -> None:
+    """One curve, without its missing (NaN) points; a lone point (a run shorter than
+    log_every logs its first and last iterations only) gets a marker, or it would not show."""
+    points = [(a, b) for a, b in zip(x, y) if np.isfinite(b)]
+    if points:
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, marker="o" if len(points) == 1 else None, **style)
+
+
+def loss_figure(history: list[dict], early_stop: int | None, title: str = ""):
+    """The figure of plot_losses: the task, perceptual and privileged terms, on a log scale
+    (L_P in metres is about 60 where the others are about 1); the discriminator loss against
+    the generator's adversarial loss, with the early-stopping iteration marked; and, where
+    logged, each term's share of what moves G."""
     plt = pyplot()
     its = [h["iteration"] for h in history]
     adversarial = any("adversarial" in h for h in history)
@@ -125,21 +139,24 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
                        ("privileged_adapted", "privileged on G(x_s)"),
                        ("perceptual_task", "φ's segmentation on x_s (pretraining)")):
         if any(h.get(key) for h in history):  # absent, or identically zero (a term the method lacks)
-            ax.plot(its, [h.get(key, float("nan")) for h in history], label=label)
+            _curve(ax, its, [h.get(key, float("nan")) for h in history], label=label)
+    ax.set_yscale("log")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss (log scale)")
     ax.set_title("task, perceptual and privileged terms (cf. Fig. 3)")
     ax.legend()
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, which="both")
     if adversarial:
         ax = axes[0, 1]
-        ax.plot(its, [h["discriminator"] for h in history], label="discriminator", alpha=0.35, color="C0")
-        ax.plot(its, [h["adversarial"] for h in history], label="generator (adversarial)", alpha=0.35, color="C1")
+        _curve(ax, its, [h.get("discriminator", float("nan")) for h in history], label="discriminator", alpha=0.35,
+               color="C0")
+        _curve(ax, its, [h.get("adversarial", float("nan")) for h in history], label="generator (adversarial)",
+               alpha=0.35, color="C1")
         smooth = [h for h in history if "early_stopping/ema_discriminator" in h]
-        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_discriminator"] for h in smooth], color="C0",
-                label="discriminator, smoothed")
-        ax.plot([h["iteration"] for h in smooth], [h["early_stopping/ema_adversarial"] for h in smooth], color="C1",
-                label="generator, smoothed")
+        _curve(ax, [h["iteration"] for h in smooth], [h["early_stopping/ema_discriminator"] for h in smooth],
+               color="C0", label="discriminator, smoothed")
+        _curve(ax, [h["iteration"] for h in smooth], [h["early_stopping/ema_adversarial"] for h in smooth],
+               color="C1", label="generator, smoothed")
         if early_stop is not None:
             ax.axvline(early_stop, color="k", linestyle="--", label=f"early stop ({early_stop})")
         ax.set_xlabel("iteration")
@@ -149,8 +166,8 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
     if shares:
         ax = axes[0, panels - 1]
         for term, label in GRADIENT_TERMS.items():
-            ax.plot([h["iteration"] for h in shares], [100 * h[f"generator_gradient_share/{term}"] for h in shares],
-                    label=label)
+            _curve(ax, [h["iteration"] for h in shares], [100 * h[f"generator_gradient_share/{term}"] for h in shares],
+                   label=label)
         ax.set_xlabel("iteration")
         ax.set_ylabel("% of the gradient norms into G")
         ax.set_title("what moves G: each weighted term's share")
@@ -158,7 +175,7 @@ def plot_losses(history: list[dict], early_stop: int | None, path: str | Path, t
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path, 90)
+    return fig
 
 
 # ---------------------------------------------------------------------------------------
@@ -184,7 +201,7 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
     for r in sorted(runs, key=lambda r: r.seed):
         first.setdefault(r.method, r)
     for method, r in first.items():
-        if not variant_of(r.cfg).adapted:
+        if not r.cfg.variant().adapted:
             continue
         rows = [json.loads(line) for line in (r.path / "metrics.jsonl").read_text().splitlines() if line.strip()]
         start = f", started from {r.result.started_from()}" if r.result.init_from else ""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from spigan.cpus import usable_cpus
+from spigan.cpus import check_memory, usable_cpus
 from spigan.errors import SpiganError
 
 if TYPE_CHECKING:
@@ -184,26 +184,6 @@ def resolve_device(name: str, option: str = "train.device") -> torch.device:
 # ---------------------------------------------------------------------------------------
 # Threads
 # ---------------------------------------------------------------------------------------
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to new allocations (MemAvailable), None where unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def check_memory(needed: float, what: str) -> None:
-    """A one-line SpiganError when `needed` bytes (an estimate) exceed the available memory:
-    a size that cannot fit fails in a second, not after minutes of work."""
-    available = available_memory()
-    if available is not None and needed > available:
-        raise SpiganError(f"{what} needs about {needed / 2**30:.1f} GiB of memory; {available / 2**30:.1f} GiB "
-                          f"are available")
 
 
 # Memory of one training iteration on CPU per pixel of a training image, at network width

@@ -1,21 +1,15 @@
-"""Running a trained task network over images and splits, and scoring a finished run's
-checkpoints on its target's validation split."""
+"""Running a trained task network over images: logits upsampled to each image's own size
+(in bands of rows for huge photos), then the classes, their confidence and entropy.
+Torch alone: what `spigan.load` needs to segment a photo. Scoring splits and runs is
+spigan.scoring."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from spigan.checkpoint import load_checkpoint, network_from_checkpoint
-from spigan.config import Config
-from spigan.data.datasets import data_name, eval_size_name, validation_samples
-from spigan.evaluate import Evaluator, Scores
-from spigan.ontology import Protocol, protocol_for
-from spigan.results import RunResult
 
 
 @torch.no_grad()
@@ -24,29 +18,6 @@ def segment(task_net: nn.Module, images: torch.Tensor, out_size: tuple[int, int]
     bilinearly to `out_size` (the label resolution) before the argmax."""
     logits = task_net(images)
     return segment_logits(logits, out_size or tuple(logits.shape[-2:]))
-
-
-@torch.no_grad()
-def evaluate_split(task_net: nn.Module, samples, protocol: Protocol, device: torch.device,
-                   batch_size: int = 4, progress: bool = False) -> Scores:
-    """Scores `task_net` on every sample of a labelled split (whole images, no crop). Each
-    image's logits are upsampled to its own label resolution before the argmax."""
-    from tqdm import tqdm
-
-    was_training = task_net.training
-    task_net.eval()
-    evaluator = Evaluator(protocol)
-    dtype = next(task_net.parameters()).dtype  # float64 while training under fp64
-    batches = range(0, len(samples), batch_size)
-    for start in tqdm(batches, desc="evaluate", disable=not progress, leave=False):
-        items = [samples[i] for i in range(start, min(start + batch_size, len(samples)))]
-        logits = task_net(torch.stack([it["image"] for it in items]).to(device, dtype))
-        for scores, item in zip(logits, items):
-            labels = item["labels"]
-            pred = segment_logits(scores[None], tuple(labels.shape[-2:]))[0]
-            evaluator.add(pred.cpu().numpy(), labels.numpy())
-    task_net.train(was_training)
-    return evaluator.scores()
 
 
 def segment_logits(logits: torch.Tensor, out_size: tuple[int, int], max_elements: int = 1 << 26) -> torch.Tensor:
@@ -115,23 +86,3 @@ def _banded(logits: torch.Tensor, out_size: tuple[int, int], max_elements: int, 
         for out, r in zip(outs, results):
             out[:, sl] = r
     return tuple(outs)
-
-
-def evaluate_checkpoints(run_dir: Path, cfg: Config, device: torch.device, progress: bool = False) -> RunResult:
-    """Scores the run's `early_stop` and `last` checkpoints on the target validation split.
-    The default model is the early-stopping one when the rule fired (chosen without target
-    labels), else the last. The caller fills in the rest of the record."""
-    protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
-    val = validation_samples(cfg)
-    if hasattr(val.source, "prepare"):
-        val.source.prepare(progress)
-    scores = {}
-    for name in ("early_stop", "last"):
-        path = run_dir / "checkpoints" / f"{name}.pt"
-        if path.exists():
-            net = network_from_checkpoint(load_checkpoint(path), "task", device)
-            scores[name] = evaluate_split(net, val, protocol, device, progress=progress)
-    default = "early_stop" if "early_stop" in scores else "last"
-    scored_on = data_name(cfg.data.target, "val", cfg.data.sim_target_domain, len(val))
-    return RunResult(protocol=protocol.name, checkpoints=scores, default=default, eval_size=eval_size_name(cfg),
-                     scored_on=scored_on)

@@ -92,16 +92,18 @@ def check_finite(pending: dict, skip: bool) -> None:
         raise SpiganError(first[2])
 
 
-def interval_means(pending: dict[str, list], skip: bool) -> dict[str, float]:
+def interval_means(pending: dict[str, list], skip: bool, keep: bool = False) -> dict[str, float]:
     """Each term's mean over the logging interval (the count of skipped updates for
-    `skipped`); empties `pending`. The only host-device synchronisation of the loop."""
+    `skipped`); empties `pending`, unless `keep` (a row that closes no interval, as
+    iteration 1's when log_every > 1). The only host-device synchronisation of the loop."""
     check_finite(pending, skip)
     # In float64: the log keeps every digit of an fp64 run (train.precision=fp64).
     values = {k: float(torch.nanmean(torch.stack([v for _, v in e]).double())) for k, e in pending.items()
               if k != "skipped" and not k.startswith(GRADIENT_FLAG)}
     if "skipped" in pending:
         values["skipped"] = float(sum(float(v) for _, v in pending["skipped"]))
-    pending.clear()
+    if not keep:
+        pending.clear()
     return values
 
 

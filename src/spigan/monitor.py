@@ -1,6 +1,6 @@
 """What TensorBoard shows of a run besides its losses: image panels of fixed frames every
-`train.image_every` iterations, and, off by default, the target-validation mIoU every
-`train.validate_every` iterations.
+`train.image_every` iterations (and at the first and the last), and, off by default, the
+target-validation mIoU every `train.validate_every` iterations.
 
 Neither changes the training trajectory: the networks run in eval mode without gradients,
 the torch RNG is forked around them, and frames come from the validation splits (their own
@@ -18,16 +18,16 @@ import torch
 
 from spigan.config import Config
 from spigan.data import io
-from spigan.data.datasets import validation_samples
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
 from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
-from spigan.inference import evaluate_split, segment
+from spigan.inference import segment
 from spigan.metrics_log import MetricsLog
-from spigan.objective import Networks
+from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES, colorize, protocol_for
-from spigan.variant import variant_of
+from spigan.scoring import evaluate_split
+from spigan.sources import validation_samples
 
 log = logging.getLogger("spigan")
 
@@ -45,17 +45,18 @@ class Monitor:
 
     def __init__(self, cfg: Config, nets: Networks, device: torch.device, metrics: MetricsLog | None):
         self.cfg, self.nets, self.device, self.metrics = cfg, nets, device, metrics
-        self.variant = variant_of(cfg)
+        self.variant = cfg.variant()
         self._frames: dict[str, list[dict]] | None = None
         self._val = None
         self._off: set[str] = set()  # what could not be shown (said once, then skipped)
 
-    def after(self, iteration: int) -> None:
-        """Logs what is due at `iteration`."""
+    def after(self, iteration: int, last: bool = False) -> None:
+        """Logs what is due at `iteration` (`last`: the run's final one). Images come at
+        the first and the last iteration too, so a run shorter than image_every shows some."""
         t = self.cfg.train
         if self.metrics is None:
             return
-        if t.image_every and iteration % t.image_every == 0:
+        if t.image_every and (iteration % t.image_every == 0 or iteration == 1 or last):
             self._quietly(self.images, iteration, "train.image_every")
         if t.validate_every and iteration % t.validate_every == 0:
             self._quietly(self.validate, iteration, "train.validate_every")

@@ -11,13 +11,11 @@ step (T, P and φ on the simulator's labels and depth: `pretrain`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from spigan.config import LossConfig
 from spigan.depth import depth_prediction, encode_depth
+from spigan.loss_config import LossConfig
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,
@@ -25,29 +23,7 @@ from spigan.losses import (
     l1_depth,
     perceptual_loss,
 )
-
-
-@dataclass
-class Networks:
-    """T always; G and D for the adapted variants; P when γ > 0; φ when δ > 0; P, φ and
-    φ's segmentation head when pretraining."""
-
-    task: nn.Module  # T
-    generator: nn.Module | None = None  # G
-    discriminator: nn.Module | None = None  # D
-    privileged: nn.Module | None = None  # P
-    perceptual: nn.Module | None = None  # φ (frozen, except while pretrained)
-    perceptual_head: nn.Module | None = None  # φ's segmentation head: pretraining only
-
-    def present(self) -> dict[str, nn.Module]:
-        """The networks this variant has, by name."""
-        named = {"task": self.task, "generator": self.generator, "discriminator": self.discriminator,
-                 "privileged": self.privileged, "perceptual": self.perceptual, "perceptual_head": self.perceptual_head}
-        return {k: v for k, v in named.items() if v is not None}
-
-    def trainable(self) -> dict[str, nn.Module]:
-        """The networks that learn: all but φ, which learns only beside its head (pretraining)."""
-        return {k: v for k, v in self.present().items() if k != "perceptual" or self.perceptual_head is not None}
+from spigan.networks import Networks
 
 
 def _apply(optimizers: dict[str, torch.optim.Optimizer], loss: torch.Tensor, skip_nonfinite: bool,

@@ -255,6 +255,56 @@ def protocol_for(ontology: str, name: str) -> Protocol:
 
 
 # ---------------------------------------------------------------------------------------
+# CARLA: the semantic camera's tag in the red channel (docs/DATASETS.md). The tags changed
+# in 0.9.14; `carla` reads the 0.9.14+ list (0.9.14, 0.9.15, 0.10: CARLA's Docs/ref_sensors.md),
+# `carla_legacy` the 0.9.10-0.9.13 one (whose first 13 tags are those of 0.9.0-0.9.9).
+# ---------------------------------------------------------------------------------------
+
+CARLA_TAGS = (
+    "unlabeled", "road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
+    "vegetation", "terrain", "sky", "pedestrian", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle",
+    "static", "dynamic", "other", "water", "road line", "ground", "bridge", "rail track", "guard rail",
+)
+CARLA_LEGACY_TAGS = (
+    "unlabeled", "building", "fence", "other", "pedestrian", "pole", "road line", "road", "sidewalk", "vegetation",
+    "vehicles", "wall", "traffic sign", "sky", "ground", "bridge", "rail track", "guard rail", "traffic light",
+    "static", "dynamic", "water", "terrain",
+)
+# The 16 classes, as SYNTHIA's and Cityscapes' are: terrain, truck and train are ignored.
+# Road lines are road (Cityscapes labels markings as road; SYNTHIA's protocol ignores its
+# lanemarking instead). Before 0.9.14 one tag, `vehicles`, holds every vehicle: mostly
+# cars, so it is car (buses and two-wheelers of those captures teach "car").
+CARLA_TO_16_NAMES = {
+    "road": "road", "road line": "road", "sidewalk": "sidewalk", "building": "building", "wall": "wall",
+    "fence": "fence", "pole": "pole", "traffic light": "traffic light", "traffic sign": "traffic sign",
+    "vegetation": "vegetation", "sky": "sky", "pedestrian": "person", "rider": "rider", "car": "car",
+    "vehicles": "car", "bus": "bus", "motorcycle": "motorcycle", "bicycle": "bicycle",
+}
+# 7 categories as cityscapesScripts' labels.py puts each class: rail track flat, guard rail
+# and bridge construction; ground, static, dynamic, other, water and unlabeled ignored (void).
+CARLA_TO_7_NAMES = {
+    "road": "flat", "road line": "flat", "sidewalk": "flat", "rail track": "flat",
+    "building": "construction", "wall": "construction", "fence": "construction", "guard rail": "construction",
+    "bridge": "construction", "pole": "object", "traffic light": "object", "traffic sign": "object",
+    "vegetation": "nature", "terrain": "nature", "sky": "sky", "pedestrian": "human", "rider": "human",
+    "car": "vehicle", "truck": "vehicle", "bus": "vehicle", "train": "vehicle", "motorcycle": "vehicle",
+    "bicycle": "vehicle", "vehicles": "vehicle",
+}
+
+
+def tags_to_classes(tags: tuple[str, ...], names: dict[str, str], classes: tuple[str, ...]) -> dict[int, int]:
+    """{tag value: class index} for the tags `names` maps to a class of `classes`."""
+    return {value: classes.index(names[tag]) for value, tag in enumerate(tags) if tag in names}
+
+
+CARLA_TO_16 = tags_to_classes(CARLA_TAGS, CARLA_TO_16_NAMES, CLASSES_16)
+CARLA_TO_7 = tags_to_classes(CARLA_TAGS, CARLA_TO_7_NAMES, CATEGORIES_7)
+CARLA_LEGACY_TO_16 = tags_to_classes(CARLA_LEGACY_TAGS, CARLA_TO_16_NAMES, CLASSES_16)
+CARLA_LEGACY_TO_7 = tags_to_classes(CARLA_LEGACY_TAGS, CARLA_TO_7_NAMES, CATEGORIES_7)
+CLASS16_TO_CARLA = {CLASSES_16.index(c): CARLA_TAGS.index(t) for t, c in CARLA_TO_16_NAMES.items()
+                    if t in CARLA_TAGS and t != "road line"}  # for simulator exports
+
+# ---------------------------------------------------------------------------------------
 # Datasets: name -> the roles it can play and the ontology its labels are read in by default
 # (None: named by the dataset itself, as a folder dataset's mapping.yaml does)
 # ---------------------------------------------------------------------------------------
@@ -262,10 +312,12 @@ def protocol_for(ontology: str, name: str) -> Protocol:
 DATASETS = {
     "sim": {"roles": ("source", "target"), "ontology": "16-class"},
     "synthia": {"roles": ("source",), "ontology": "16-class"},
+    "carla": {"roles": ("source",), "ontology": "16-class"},
+    "carla_legacy": {"roles": ("source",), "ontology": "16-class"},
     "cityscapes": {"roles": ("target",), "ontology": "16-class"},
     "vistas": {"roles": ("target",), "ontology": "7-category"},
     "camvid": {"roles": ("target",), "ontology": "camvid-11"},
-    "folder": {"roles": ("target",), "ontology": None},
+    "folder": {"roles": ("source", "target"), "ontology": None},
 }
 REAL_DATASETS = tuple(name for name in DATASETS if name != "sim")
 

@@ -3,16 +3,20 @@ folders, glob patterns and videos, through the Python API (`spigan.api.Segmenter
 
 For each image NAME it writes NAME_labels.png (uint8 class indices of the training
 ontology), NAME_color.png (the ontology's colours), NAME_overlay.png (the colours over the
-photo), NAME_depth.png (P's depth, where the checkpoint has P) and, with `confidence`,
-NAME_confidence.png (the softmax probability of the chosen class, x255) and NAME_entropy.png
-(the softmax entropy divided by log(classes), x255). A video NAME gets NAME_overlay.mp4 and,
-with `video_frames`, every frame's files in the folder NAME/. Names keep the subfolders of a
-folder (or of a glob pattern's folder) and are made unique when two inputs would share one.
+photo), where the checkpoint has P NAME_depth_cm.png (P's depth, uint16 centimetres as
+SYNTHIA stores depth; 65535 = 655.35 m or beyond) and NAME_depth.png (its colour preview,
+figures.depth_to_rgb), and, with `confidence`, NAME_confidence.png (the softmax probability
+of the chosen class, x255) and NAME_entropy.png (the softmax entropy divided by
+log(classes), x255). A video NAME gets NAME_overlay.mp4 and, with `video_frames`, every
+frame's files in the folder NAME/. Names keep the subfolders of a folder (or of a glob
+pattern's folder) and are made unique when two inputs would share one. One classes.json
+beside them says what the label values, colours and depth encoding mean.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ import cv2
 import numpy as np
 
 from spigan.api import Prediction, Segmenter, load
-from spigan.atomic import make_output_dir
+from spigan.atomic import make_output_dir, write_text_atomically
 from spigan.data import io
 from spigan.errors import SpiganError
 from spigan.figures import depth_to_rgb
@@ -163,7 +167,8 @@ def write_prediction(model: Segmenter, rgb: np.ndarray, pred: Prediction, stem: 
     files = {"labels": pred.labels, "color": model.colorize(pred.labels)[..., ::-1],
              "overlay": model.overlay(rgb, pred.labels, alpha)[..., ::-1]}
     if pred.depth is not None:
-        files["depth"] = depth_to_rgb(pred.depth)[..., ::-1]
+        files["depth_cm"] = io.depth_to_cm(pred.depth)  # the numbers
+        files["depth"] = depth_to_rgb(pred.depth)[..., ::-1]  # a picture of them
     if pred.confidence is not None:
         files["confidence"] = to_8bit(pred.confidence)
         files["entropy"] = to_8bit(pred.entropy)
@@ -173,6 +178,24 @@ def write_prediction(model: Segmenter, rgb: np.ndarray, pred: Prediction, stem: 
         io.write_png_atomic(path, image)
         written.append(path)
     return written
+
+
+def write_classes(model: Segmenter, out: Path) -> Path:
+    """out/classes.json: what the values of the files beside it mean, for readers that do not
+    load the checkpoint (label id -> class name and colour; the depth encoding)."""
+    path = out / "classes.json"
+    description = {
+        "ontology": model.ontology,
+        "classes": [{"id": k, "name": name, "color": list(model.palette[k])} for k, name in enumerate(model.classes)],
+        "labels": "NAME_labels.png: uint8, the id of each pixel's class (255 never occurs)",
+    }
+    if model.has_depth:
+        description["depth_cm"] = ("NAME_depth_cm.png: uint16 centimetres, P's z-buffer depth; "
+                                   "65535 = 655.35 m or beyond")
+        description["depth"] = ("NAME_depth.png: a preview of the depth, log scale from 1 m (pale yellow) to "
+                                "655.35 m (black), matplotlib's magma_r")
+    write_text_atomically(path, json.dumps(description, indent=2) + "\n")
+    return path
 
 
 def to_8bit(values: np.ndarray) -> np.ndarray:
@@ -267,4 +290,4 @@ def predict(checkpoint: str | Path, inputs: list[str], out: str | Path, device: 
         written += _video(model, it, out, alpha, confidence, video_frames, progress)
     if not written:
         raise SpiganError(f"{', '.join(inputs)}: no readable image or video (each skipped file is named above)")
-    return written, len(images) - skipped_images, len(videos), skipped_images + skipped_videos
+    return [write_classes(model, out)] + written, len(images) - skipped_images, len(videos), skipped_images + skipped_videos

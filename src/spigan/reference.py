@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from spigan.config import LossConfig
 from spigan.depth import depth_prediction, encode_depth
+from spigan.loss_config import LossConfig
 from spigan.losses import (
     adversarial_loss,
     cross_entropy,
@@ -18,7 +18,7 @@ from spigan.losses import (
     l1_depth,
     perceptual_loss,
 )
-from spigan.objective import Networks
+from spigan.networks import Networks
 
 
 def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,

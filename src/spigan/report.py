@@ -14,7 +14,7 @@ from spigan.errors import SpiganError
 from spigan.evaluate import negative_transfer
 from spigan.figures import GRADIENT_TERMS, write_figures
 from spigan.results import FinishedRun, load_run
-from spigan.variant import METHODS, variant_of
+from spigan.variant import METHODS
 
 
 def load_runs(paths: list[str | Path]) -> list[FinishedRun]:
@@ -66,7 +66,7 @@ def aggregate(runs: list[FinishedRun], which: str = "default") -> dict:
             row = {"seed": r.seed, "miou": s["miou"], "iou": s["iou"], "run": str(r.path),
                    "checkpoint": r.result.default if which == "default" else which,
                    "early_stopping_iteration": r.result.early_stopping_iteration, "init_from": r.result.init_from}
-            if variant_of(r.cfg).adapted and r.seed in source:
+            if r.cfg.variant().adapted and r.seed in source:
                 row["negative_transfer"] = negative_transfer(scores, source[r.seed].result.scores("default"))
             seeds.append(row)
         classes = list(seeds[0]["iou"])
@@ -139,7 +139,7 @@ def gradient_shares(runs: list[FinishedRun]) -> dict:
     out = {}
     for method in METHODS:
         medians: dict[str, list[float]] = {}
-        for r in (r for r in runs if r.method == method and variant_of(r.cfg).adapted):
+        for r in (r for r in runs if r.method == method and r.cfg.variant().adapted):
             path = r.path / "metrics.jsonl"
             rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
             for term in GRADIENT_TERMS:

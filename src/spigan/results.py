@@ -13,7 +13,6 @@ from spigan.atomic import write_text_atomically
 from spigan.config import Config, config_from_dict
 from spigan.errors import SpiganError
 from spigan.evaluate import Scores
-from spigan.variant import variant_of
 
 
 @dataclass
@@ -98,7 +97,7 @@ class FinishedRun:
 
     @property
     def method(self) -> str:
-        return variant_of(self.cfg).method
+        return self.cfg.variant().method
 
     @property
     def seed(self) -> int:

@@ -1,7 +1,7 @@
 """The training loop: the SPIGAN schedule, when to log, when to check early stopping, when
 to checkpoint, and the final evaluation. Everything it uses is built elsewhere: networks
 and optimisers (build), the checkpoint format (checkpoint), the variant (variant), the
-update steps (objective), the data streams (data.datasets), the logs (metrics_log).
+update steps (objective), the data (sources, data.datasets), the logs (metrics_log).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from spigan.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
-from spigan.config import Config, resumed_config, save_config
-from spigan.data.datasets import EndlessBatches, Samples, frame_source
+from spigan.config import Config, save_config
+from spigan.data.datasets import EndlessBatches, Samples
 from spigan.early_stopping import EarlyStopping
 from spigan.errors import Interrupted, SpiganError
 from spigan.figures import plot_losses
@@ -46,22 +46,19 @@ from spigan.hardware import (
     choose_precision,
     resolve_device,
 )
-from spigan.inference import evaluate_checkpoints
-from spigan.metrics_log import (
-    MetricsLog,
-    check_finite,
-    interval_means,
-    with_gradient_shares,
-)
+from spigan.metrics_log import MetricsLog, check_finite, interval_means, with_gradient_shares
 from spigan.monitor import Monitor
+from spigan.networks import Networks
 from spigan.objective import (
-    Networks,
     adaptation_step,
     discriminator_step,
     pretrain_step,
     supervised_step,
 )
-from spigan.variant import Variant, variant_of
+from spigan.resume import resumed_config
+from spigan.scoring import evaluate_checkpoints
+from spigan.sources import frame_source
+from spigan.variant import Variant
 
 log = logging.getLogger("spigan")
 
@@ -140,18 +137,15 @@ def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progr
     variants only). Every source is listed (cheap, and where layout errors show) before
     any is rendered."""
     t, crop = cfg.train, (cfg.data.crop if cfg.data.crop != (0, 0) else None)
-    labelled = frame_source(cfg, variant.train_role, "train")
-    target = frame_source(cfg, "target", "train") if variant.adapted else None
+    labelled = frame_source(cfg, variant.train_role, "train", variant.batch_keys)
+    target = frame_source(cfg, "target", "train", variant.target_keys) if variant.adapted else None
     for frames in (labelled, target):
         if hasattr(frames, "prepare"):
             frames.prepare(progress and ctx.is_main)
-    keys = variant.batch_keys if variant.train_role == "source" else ("image", "labels")
-    source_it = EndlessBatches(Samples(labelled, crop, keys), t.batch_size, t.seed + 1, ctx.rank, ctx.world_size,
-                               cfg.data.workers)
-    target_it = None
-    if target is not None:
-        target_it = EndlessBatches(Samples(target, crop, ("image",)), t.batch_size, t.seed + 2, ctx.rank,
-                                   ctx.world_size, cfg.data.workers)
+    source_it = EndlessBatches(Samples(labelled, crop, variant.batch_keys), t.batch_size, t.seed + 1, ctx.rank,
+                               ctx.world_size, cfg.data.workers)
+    target_it = None if target is None else EndlessBatches(Samples(target, crop, variant.target_keys), t.batch_size,
+                                                           t.seed + 2, ctx.rank, ctx.world_size, cfg.data.workers)
     return source_it, target_it
 
 
@@ -162,7 +156,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     cfg.validate()
     threads = ThreadBudget(cfg.train.threads)
-    run_dir, t, variant = Path(run_dir), cfg.train, variant_of(cfg)
+    run_dir, t, variant = Path(run_dir), cfg.train, cfg.variant()
     device = resolve_device(t.device)
     if device.type == "cpu":
         check_training_memory(cfg)
@@ -227,14 +221,16 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 state.pending.setdefault(name, []).extend((iteration, v) for v in values)
             bar.update(1)
 
-            if iteration % t.log_every == 0 or iteration == t.iterations:
-                values = with_gradient_shares(distributed.mean_across(interval_means(state.pending, skip), ctx,
-                                                                      device))
+            # Iteration 1 too: a short run gets a curve. Its row closes no interval and checks no early stopping.
+            first = iteration == 1 and t.log_every > 1 and t.iterations > 1
+            if first or iteration % t.log_every == 0 or iteration == t.iterations:
+                values = with_gradient_shares(distributed.mean_across(interval_means(state.pending, skip, keep=first),
+                                                                      ctx, device))
                 values["time/iterations_per_s"] = (iteration - start) / (time.perf_counter() - tic)
                 values["time/threads"] = threads.threads  # used in this interval
                 thread_counts.append(threads.update())
-                fired = variant.adapted and state.stopper.update(iteration, values["discriminator"],
-                                                                 values["adversarial"])
+                fired = variant.adapted and not first and state.stopper.update(iteration, values["discriminator"],
+                                                                               values["adversarial"])
                 if state.stopper.ema_discriminator is not None:
                     values["early_stopping/ema_discriminator"] = state.stopper.ema_discriminator
                     values["early_stopping/ema_adversarial"] = state.stopper.ema_adversarial
@@ -254,7 +250,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
                 save("last.pt")
                 if ctx.is_main:
                     keep_periodic(run_dir / "checkpoints", iteration, t.keep_checkpoints)
-            monitor.after(iteration)  # TensorBoard images; the validation curve, if asked for
+            monitor.after(iteration, last=iteration == t.iterations)  # TensorBoard images; validation curve
             if distributed.any_across(signals.received is not None, ctx, device):
                 save("last.pt")
                 if metrics is not None:
@@ -286,7 +282,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 def resume_run(run_dir: str | Path, progress: bool = True, threads: int | None = None,
                overrides: list[str] | None = None) -> dict:
     """Continues a run from its last checkpoint with its own config, changed by an edited
-    RUN/config.yaml and `overrides` (`threads`: train.threads) in config.RESUME_SAFE's keys."""
+    RUN/config.yaml and `overrides` (`threads`: train.threads) in resume.RESUME_SAFE's keys."""
     run_dir = Path(run_dir)
     state = last_checkpoint(run_dir)
     extra = list(overrides or []) + ([f"train.threads={threads}"] if threads is not None else [])

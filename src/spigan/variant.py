@@ -15,19 +15,18 @@ Not a row of Table 2:
   ImageNet weights where there are none. φ learns here only; every other method keeps it
   frozen.
 
-Every other module asks the `Variant`, never `train.method` itself.
+Every other module asks the `Variant` (`Config.variant()`), never `train.method` itself.
+This module takes values (the method's name, the configured loss weights), not the
+config, which imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from spigan.errors import SpiganError
-
-if TYPE_CHECKING:  # config imports this module, not the other way round
-    from spigan.config import Config, LossConfig
+from spigan.loss_config import LossConfig
 
 METHODS = ("spigan", "no_pi", "base", "source_only", "target_only")  # Table 2's rows
 ADAPTED = ("spigan", "no_pi", "base")
@@ -45,12 +44,13 @@ class Variant:
         weights: the effective α, β, γ, δ (a LossConfig with the method's zeros).
         train_role: the labelled data T trains on, "source" or "target" (target_only).
         batch_keys: what a labelled training batch carries (depth for every adapted
-            variant, as the source's depth files are part of its layout).
+            variant, as the source's depth files are part of its layout); `target_keys`
+            what an unlabelled one does.
     """
 
     method: str
     adapted: bool
-    weights: "LossConfig"
+    weights: LossConfig
     train_role: str
     batch_keys: tuple[str, ...]
     pretraining: bool = False
@@ -80,17 +80,22 @@ class Variant:
         return tuple(names)
 
     @property
+    def target_keys(self) -> tuple[str, ...]:
+        """What a batch of the unlabelled target stream carries (adapted variants): images alone."""
+        return ("image",)
+
+    @property
     def uses_target_labels(self) -> bool:
         """Training reads target labels (only the upper bound does)."""
         return self.train_role == "target"
 
 
-def variant_of(cfg: "Config") -> Variant:
-    """The variant `cfg.train.method` names; a SpiganError for an unknown method."""
-    method = cfg.train.method
+def variant_of(method: str, loss: LossConfig) -> Variant:
+    """The variant `method` (train.method) names, with the configured `loss` weights (the
+    config's `loss` section) and the method's zeros; a SpiganError for an unknown method."""
     if method not in TRAIN_METHODS:
         raise SpiganError(f"train.method: {method!r} is not one of {', '.join(TRAIN_METHODS)}")
-    weights = dataclasses.replace(cfg.loss)
+    weights = dataclasses.replace(loss)
     if method in ("no_pi", "base"):
         weights.privileged = 0.0
     if method == "base":
@@ -98,9 +103,3 @@ def variant_of(cfg: "Config") -> Variant:
     adapted, pretraining = method in ADAPTED, method == PRETRAIN
     keys = ("image", "labels", "depth") if adapted or pretraining else ("image", "labels")
     return Variant(method, adapted, weights, "target" if method == "target_only" else "source", keys, pretraining)
-
-
-def with_method(cfg: "Config", method: str, seed: int | None = None, name: str | None = None) -> "Config":
-    """A copy of `cfg` training `method` (and `seed`, `name` if given)."""
-    train = dataclasses.replace(cfg.train, method=method, **({} if seed is None else {"seed": seed}))
-    return dataclasses.replace(cfg, train=train, **({} if name is None else {"name": name}))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.data import io
-from spigan.data.real import dataset_ontology, real_frames
+from spigan.data.real import dataset_ontology, has_depth, real_frames
 from spigan.errors import SpiganError
 from spigan.ontology import ONTOLOGIES, REAL_DATASETS
 
@@ -64,9 +64,9 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
 
     if name not in REAL_DATASETS:
         raise SpiganError(f"--dataset {name}: data check reads real datasets ({', '.join(REAL_DATASETS)}); "
-                          f"check simulator exports as synthia or cityscapes")
+                          f"check simulator exports as the layout they were written in (synthia, cityscapes, ...)")
     ontology = dataset_ontology(name, root)
-    frames = real_frames(name, root, split, ontology, size=None, labels=True, depth=name == "synthia")
+    frames = real_frames(name, root, split, ontology, size=None, labels=True, depth=has_depth(name, root, split))
     report = Report(name, str(root), split, ontology, frames=len(frames))
     n_classes = len(ONTOLOGIES[ontology][0])
     report.class_pixels = np.zeros(n_classes + 1, dtype=np.int64)
@@ -91,7 +91,7 @@ def check_dataset(name: str, root: str, split: str, progress: bool = True) -> Re
                 report.problems.append(_split_message(e, item.labels))
         if item.depth is not None:
             try:
-                depth = io.read_synthia_depth(item.depth)
+                depth = frames.layout.read_depth(item.depth)
                 if size is not None and depth.shape != size:
                     raise SpiganError(f"{item.depth}: depth size (HxW) {depth.shape[0]}x{depth.shape[1]} differs from "
                                       f"its image's {size[0]}x{size[1]}")

@@ -1,4 +1,6 @@
-"""Training and evaluation samples as tensors, from any source of frames.
+"""Training and evaluation samples as tensors, from any source of frames. Everything here
+takes explicit arguments (frames, ontology, crop, keys, batch sizes); which frames a run
+reads is decided from its config in spigan.sources.
 
 A frame source yields dicts of numpy arrays: `image` (H, W, 3) uint8 RGB, `labels` (H, W)
 uint8 class indices (255 = void), and, for simulator data, `depth` (H, W) float32 metres.
@@ -8,13 +10,9 @@ depth (1, h, w) float metres, with one random crop shared by all of a sample's m
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from spigan.config import Config
-from spigan.data.real import real_frames
 from spigan.data.transforms import (
     depth_to_tensor,
     image_to_tensor,
@@ -22,11 +20,8 @@ from spigan.data.transforms import (
     random_crop,
 )
 from spigan.errors import SpiganError
-from spigan.hardware import check_memory
-from spigan.ontology import REAL_DATASETS, SIM_TO_ONTOLOGY
-from spigan.sim.dataset import RENDER_BYTES_PER_PIXEL, SPLITS, SimFrames, default_cache_dir
-from spigan.sim.knobs import SimKnobs
-from spigan.variant import variant_of
+from spigan.ontology import SIM_TO_ONTOLOGY
+from spigan.sim.dataset import SimFrames
 
 
 class SimSource:
@@ -73,84 +68,18 @@ class Samples(Dataset):
         return out
 
 
-def frame_source(cfg: Config, role: str, split: str):
-    """The frames of `role` ("source" or "target") for `split`, from the configured dataset.
-
-    Training frames have labels (and depth) resized with the images; validation frames keep
-    their labels at the dataset's own resolution, where they are scored, unless
-    data.eval_size is "train" (the paper's protocol: labels resized to data.size)."""
-    data = cfg.data
-    name = data.source if role == "source" else data.target
-    if name == "sim":
-        domain = data.sim_source_domain if role == "source" else data.sim_target_domain
-        length = {"train": data.source_frames if role == "source" else data.target_frames}.get(split, data.val_frames)
-        return sim_frames(cfg, domain, split, length)
-    if name in REAL_DATASETS:
-        root = data.source_root if role == "source" else data.target_root
-        if not root:
-            raise SpiganError(f"data.{role}_root: required for the {name} dataset")
-        training = split == "train"
-        variant = variant_of(cfg)
-        labels = role == "source" or not training or variant.uses_target_labels
-        depth = role == "source" and training and "depth" in variant.batch_keys
-        return real_frames(name, root, split, data.ontology, data.size, labels=labels, depth=depth,
-                           resize_labels=training or data.eval_size == "train")
-    raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
-
-
-def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
-    """`length` frames of the simulator's `domain` renderer at the config's size and world."""
-    data = cfg.data
-    h, w = data.size
-    check_memory(h * w * RENDER_BYTES_PER_PIXEL, f"data.size {h}x{w}: rendering one simulator frame")
-    cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
-    knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
-    where = f"data.cache_dir {cache}" if data.cache_dir else f"the frame cache {cache} (SPIGAN_CACHE)"
-    if cache.is_file():
-        raise SpiganError(f"{where}: is a file, not a folder")
-    try:  # creates the cache's folder
-        frames = SimFrames(domain, split, length, *data.size, seed=data.sim_seed, cache_dir=cache, knobs=knobs)
-    except OSError as e:
-        raise SpiganError(f"{where}: cannot keep the simulator's frames there ({e.strerror or e})") from e
-    return SimSource(frames, data.ontology)
-
-
-def validation_samples(cfg: Config, role: str = "target", keys=("image", "labels")) -> Samples:
-    """The whole frames of `role`'s validation split (labels at their own resolution): what
-    runs are scored on (target) and what figures show."""
-    return Samples(frame_source(cfg, role, "val"), None, keys)
-
-
-def evaluation_samples(cfg: Config, dataset: str, split: str, root: str | None = None, frames: int | None = None,
-                       domain: str = "photo", eval_size: str | None = None) -> Samples:
-    """A labelled split to score a model of `cfg` on: the simulator's `domain` renderer
-    (`frames` long, default data.val_frames) or a real dataset under `root` (its first
-    `frames` images if given), scored at `eval_size` (default: the config's)."""
-    if dataset == "sim":
-        if split not in SPLITS:
-            raise SpiganError(f"--split {split}: the simulator's splits are {', '.join(SPLITS)}")
-        return Samples(sim_frames(cfg, domain, split, frames or cfg.data.val_frames), None, ("image", "labels"))
-    if dataset not in REAL_DATASETS:
-        raise SpiganError(f"--dataset {dataset}: unknown dataset (available: sim, {', '.join(REAL_DATASETS)})")
-    if not root:
-        raise SpiganError(f"--root: required for --dataset {dataset}")
-    resize = (eval_size or cfg.data.eval_size) == "train"
-    source = real_frames(dataset, root, split, cfg.data.ontology, cfg.data.size, labels=True, resize_labels=resize)
-    if frames:
-        source.items = source.items[:frames]
-    return Samples(source, None, ("image", "labels"))
-
-
 def data_name(dataset: str, split: str, domain: str, images: int) -> str:
     """Which data a score is on, for headers and results: `sim/val (photo), 50 images`
     (the simulator's renderer named: `sim` and `photo` frames are different test sets)."""
     return f"{dataset}/{split}{f' ({domain})' if dataset == 'sim' else ''}, {images} images"
 
 
-def eval_size_name(cfg: Config, eval_size: str | None = None) -> str:
-    """How a run's scores were computed, for results files and reports."""
-    if (eval_size or cfg.data.eval_size) == "train":
-        return f"{cfg.data.size[0]}x{cfg.data.size[1]} (labels resized to data.size, the paper's protocol)"
+def eval_size_name(eval_size: str, size: tuple[int, int]) -> str:
+    """How scores were computed, for results files and reports: at each label's own
+    resolution (`eval_size` "native"), or with labels resized to the training `size`
+    ("train", the paper's protocol)."""
+    if eval_size == "train":
+        return f"{size[0]}x{size[1]} (labels resized to data.size, the paper's protocol)"
     return "native (each label's own resolution)"
 
 

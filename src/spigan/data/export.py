@@ -3,7 +3,11 @@ back through exactly the code path real data takes.
 
 - `sim` domain -> SYNTHIA-RAND-CITYSCAPES: RGB/NNNNNNN.png; GT/LABELS/NNNNNNN.png, a 16-bit
   3-channel PNG with the SYNTHIA class id in the first (red) channel; GT/COLOR/ previews;
-  Depth/Depth/NNNNNNN.png, 16-bit centimetres (sky: 65535, i.e. 655.35 m).
+  Depth/Depth/NNNNNNN.png, 16-bit centimetres (sky: 65535, i.e. 655.35 m). Or, with
+  layout="carla", CARLA's raw camera outputs (rgb/, semantic/ with the 0.9.14+ tag in red,
+  depth/ in CARLA's 24-bit encoding, all BGRA PNGs NNNNNN.png); or layout="folder", the
+  folder dataset as a source (depth/{split}/sim_NNNNNN.png, 16-bit centimetres, beside
+  images/ and labels/).
 - `photo` domain -> Cityscapes: leftImg8bit/{split}/simcity/simcity_000000_NNNNNN_leftImg8bit.png
   and gtFine/{split}/simcity/..._gtFine_labelIds.png (void -> 0, "unlabeled"); or, with
   layout="vistas", Vistas v1.2 ({training,validation}/images/*.jpg, labels/*.png, config.json);
@@ -24,11 +28,18 @@ import cv2
 import numpy as np
 
 from spigan.atomic import write_text_atomically
-from spigan.data.io import write_file_atomic, write_palette_png_atomic, write_png_atomic
+from spigan.data.io import (
+    carla_depth_bgra,
+    depth_to_cm,
+    write_file_atomic,
+    write_palette_png_atomic,
+    write_png_atomic,
+)
 from spigan.data.real import VISTAS_SPLITS
 from spigan.errors import SpiganError
 from spigan.ontology import (
     CITYSCAPES_UNLABELED,
+    CLASS16_TO_CARLA,
     CLASS16_TO_CITYSCAPES,
     CLASS16_TO_SYNTHIA,
     CLASS16_TO_VISTAS_NAMES,
@@ -50,7 +61,9 @@ TO_VISTAS = lookup_table({CLASSES_16.index(a): VISTAS_NAMES.index(b) for a, b in
 TO_VISTAS[255] = VISTAS_NAMES.index("Unlabeled")
 TO_CAMVID = TABLE_16_TO_CAMVID.copy()
 TO_CAMVID[255] = 11  # Unlabelled
-LAYOUTS = {"sim": ("synthia",), "photo": ("cityscapes", "vistas", "camvid", "folder")}
+TO_CARLA = lookup_table(CLASS16_TO_CARLA)
+TO_CARLA[255] = 0  # unlabeled
+LAYOUTS = {"sim": ("synthia", "carla", "folder"), "photo": ("cityscapes", "vistas", "camvid", "folder")}
 
 
 def synthia_paths(out: Path, index: int) -> dict[str, Path]:
@@ -75,19 +88,30 @@ def camvid_paths(out: Path, split: str, index: int) -> dict[str, Path]:
     return {"rgb": out / split / name, "labels": out / f"{split}annot" / name}
 
 
-def folder_paths(out: Path, split: str, index: int) -> dict[str, Path]:
+def carla_paths(out: Path, index: int) -> dict[str, Path]:
+    name = f"{index:06d}.png"  # CARLA's examples name files after the frame number
+    return {"rgb": out / "rgb" / name, "labels": out / "semantic" / name, "depth": out / "depth" / name}
+
+
+def folder_paths(out: Path, split: str, index: int, depth: bool = False) -> dict[str, Path]:
     name = f"sim_{index:06d}"
-    return {"rgb": out / "images" / split / f"{name}.png", "labels": out / "labels" / split / f"{name}_label.png"}
+    paths = {"rgb": out / "images" / split / f"{name}.png", "labels": out / "labels" / split / f"{name}_label.png"}
+    if depth:  # a source
+        paths["depth"] = out / "depth" / split / f"{name}.png"
+    return paths
 
 
-def write_folder_mapping(out: Path) -> None:
-    """mapping.yaml of a folder export: Cityscapes' label ids for the 16 classes, 0 void."""
+def write_folder_mapping(out: Path, depth: bool = False) -> None:
+    """mapping.yaml of a folder export: Cityscapes' label ids for the 16 classes, 0 void;
+    with `depth`, the unit of the depth PNGs."""
     path = out / "mapping.yaml"
     if not path.exists():
         lines = ["# Simulator frames exported as a folder dataset; labels hold Cityscapes' label ids.",
                  "ontology: 16-class", "label_suffix: _label", "classes:"]
         lines += [f"  {name}: {CLASS16_TO_CITYSCAPES[k]}" for k, name in enumerate(CLASSES_16)]
         lines.append(f"ignore: [{CITYSCAPES_UNLABELED}]")
+        if depth:
+            lines.append("depth: {unit: cm}  # depth/{split}/*.png: 16-bit centimetres")
         write_text_atomically(path, "\n".join(lines) + "\n")
 
 
@@ -112,8 +136,9 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
            progress: bool = True, layout: str | None = None, knobs: SimKnobs | None = None) -> int:
     """Renders and writes `count` frames; returns how many were written (not already there).
 
-    `layout`: synthia for the `sim` domain (default); cityscapes (default), vistas, camvid or
-    folder for the `photo` domain. `knobs`: the `sim` renderer's (ignored for `photo`)."""
+    `layout`: synthia (default), carla or folder (with depth) for the `sim` domain;
+    cityscapes (default), vistas, camvid or folder for the `photo` domain. `knobs`: the
+    `sim` renderer's (ignored for `photo`)."""
     from tqdm import tqdm
 
     layout = layout or LAYOUTS[domain][0]
@@ -123,11 +148,13 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
     if layout == "vistas":
         out.mkdir(parents=True, exist_ok=True)
         write_vistas_config(out)
+    source = domain == "sim"  # simulator frames as a source carry depth
     if layout == "folder":
-        write_folder_mapping(out)
+        write_folder_mapping(out, depth=source)
     paths_of = {"synthia": lambda i: synthia_paths(out, i), "cityscapes": lambda i: cityscapes_paths(out, split, i),
                 "vistas": lambda i: vistas_paths(out, split, i), "camvid": lambda i: camvid_paths(out, split, i),
-                "folder": lambda i: folder_paths(out, split, i)}[layout]
+                "folder": lambda i: folder_paths(out, split, i, depth=source), "carla": lambda i: carla_paths(out, i)}[
+        layout]
     frames = SimFrames(domain, split, count, height, width, seed=seed, knobs=knobs)
     written = 0
     for index in tqdm(range(count), desc=f"export {domain}", disable=not progress):
@@ -138,17 +165,25 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
         if layout == "synthia":
             labels = np.zeros((height, width, 3), dtype=np.uint16)
             labels[..., 2] = TO_SYNTHIA[frame.labels]  # red channel, in OpenCV's BGR order
-            depth_cm = np.clip(np.round(frame.depth.astype(np.float64) * 100), 0, 65535).astype(np.uint16)
             write_png_atomic(paths["labels"], labels)
             write_png_atomic(paths["color"], colorize(frame.labels, PALETTE_16)[..., ::-1])
-            write_png_atomic(paths["depth"], depth_cm)
+            write_png_atomic(paths["depth"], depth_to_cm(frame.depth))
+        elif layout == "carla":  # raw camera outputs: BGRA, the tag in red
+            labels = np.zeros((height, width, 4), dtype=np.uint8)
+            labels[..., 2], labels[..., 3] = TO_CARLA[frame.labels], 255
+            write_png_atomic(paths["labels"], labels)
+            write_png_atomic(paths["depth"], carla_depth_bgra(frame.depth))
         elif layout == "vistas":  # 8-bit palette PNGs, as Mapillary distributes them
             write_palette_png_atomic(paths["labels"], TO_VISTAS[frame.labels], vistas_colors())
         else:
             table = {"cityscapes": TO_CITYSCAPES, "camvid": TO_CAMVID, "folder": TO_CITYSCAPES}[layout]
             write_png_atomic(paths["labels"], table[frame.labels])
+            if "depth" in paths:
+                write_png_atomic(paths["depth"], depth_to_cm(frame.depth))
         if layout == "vistas":  # Vistas ships JPEGs
             write_file_atomic(paths["rgb"], cv2.imencode(".jpg", frame.rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])[1])
+        elif layout == "carla":  # CARLA's save_to_disk writes BGRA
+            write_png_atomic(paths["rgb"], np.dstack([frame.rgb[..., ::-1], np.full((height, width), 255, np.uint8)]))
         else:
             write_png_atomic(paths["rgb"], frame.rgb[..., ::-1])  # last: its presence marks a finished frame
         written += 1

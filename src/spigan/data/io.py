@@ -1,5 +1,6 @@
 """Reading and writing dataset files exactly as distributed, with OpenCV (Pillow for
-palette labels and what OpenCV cannot decode).
+palette labels and what OpenCV cannot decode). OpenCV is imported where first used, so
+that importing this module (as `spigan.load` does) does not load it.
 
 Every reader returns arrays of a checked type and shape, or raises SpiganError naming the
 file and what is wrong with it. Writers are atomic (temporary file, fsync, rename).
@@ -7,24 +8,33 @@ file and what is wrong with it. Writers are atomic (temporary file, fsync, renam
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from spigan.atomic import write_bytes_atomically
 from spigan.errors import SpiganError
 
-cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
-# Bad files get our one-line error naming the file; OpenCV's own log lines would only add noise.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+@functools.cache
+def opencv():
+    """The cv2 module, imported and set up on first use."""
+    import cv2
+
+    cv2.setNumThreads(1)  # data loading runs in worker processes; keep OpenCV from oversubscribing
+    # Bad files get our one-line error naming the file; OpenCV's own log lines would only add noise.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    return cv2
 
 
-def _imread(path: Path, flags: int) -> np.ndarray:
+def _imread(path: Path) -> np.ndarray:
+    """A file's pixels as stored (OpenCV's IMREAD_UNCHANGED: BGR(A), gray, 8 or 16 bits)."""
     if not path.is_file():
         raise SpiganError(f"{path}: file not found")
+    cv2 = opencv()
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, flags) if data.size else None
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise SpiganError(f"{path}: not a readable image (truncated, corrupt or not an image)")
     return image
@@ -39,6 +49,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise SpiganError(f"{path}: image not found")
+    cv2 = opencv()
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None  # BGR(A), gray, 8 or 16 bits
     if image is not None:
@@ -89,7 +100,7 @@ def read_index_png(path: str | Path) -> np.ndarray:
     path = Path(path)
     if path.is_file() and is_palette_png(path):
         return _read_palette_indices(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.ndim != 2 or image.dtype != np.uint8:
         kind = f"{image.shape[2]}-channel" if image.ndim == 3 else "single-channel"
         raise SpiganError(f"{path}: expected an 8-bit single-channel label image, got a {kind} {image.dtype} image")
@@ -128,7 +139,7 @@ def read_synthia_label(path: str | Path) -> np.ndarray:
     id. OpenCV returns channels in BGR order, so the class is channel 2 there. (Pillow
     reads these files as 8-bit RGB, which is how "max 3" or "max 976" surprises happen.)"""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] < 3:
         shape = "x".join(map(str, image.shape))
         raise SpiganError(f"{path}: expected SYNTHIA's 16-bit multi-channel label PNG, got {image.dtype} {shape}")
@@ -136,19 +147,85 @@ def read_synthia_label(path: str | Path) -> np.ndarray:
 
 
 def read_synthia_depth(path: str | Path) -> np.ndarray:
-    """SYNTHIA Depth/Depth: a 16-bit PNG in centimetres -> (H, W) float32 metres.
+    """SYNTHIA Depth/Depth: a 16-bit PNG in centimetres -> (H, W) float32 metres."""
+    return read_depth_png(path, 100)
+
+
+def read_depth_png(path: str | Path, units_per_metre: int) -> np.ndarray:
+    """A 16-bit depth PNG in a unit `units_per_metre` of which make a metre (100: centimetres)
+    -> (H, W) float32 metres (0 stays 0: no depth).
 
     A multi-channel file is accepted only if its channels agree (otherwise which one holds
     the depth would be a guess)."""
     path = Path(path)
-    image = _imread(path, cv2.IMREAD_UNCHANGED)
+    image = _imread(path)
     if image.dtype != np.uint16:
         raise SpiganError(f"{path}: expected a 16-bit depth PNG, got {image.dtype}")
     if image.ndim == 3:
         if not all(np.array_equal(image[..., 0], image[..., c]) for c in range(1, image.shape[2])):
             raise SpiganError(f"{path}: multi-channel depth PNG whose channels differ")
         image = image[..., 0]
-    return check_depth(image.astype(np.float32) / 100.0, path)
+    return check_depth(image.astype(np.float32) / units_per_metre, path)
+
+
+def read_depth_npy(path: str | Path) -> np.ndarray:
+    """A .npy array of depth in metres, (H, W) float -> float32 metres."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpiganError(f"{path}: file not found")
+    try:
+        depth = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise SpiganError(f"{path}: not a readable .npy array ({e})") from e
+    if depth.ndim != 2 or depth.dtype.kind != "f":
+        raise SpiganError(f"{path}: expected an (H, W) float array of metres, got {depth.dtype} {depth.shape}")
+    return check_depth(depth.astype(np.float32), path)
+
+
+# CARLA's depth camera, saved raw: 24 bits over R, G, B (least significant first) spanning
+# 0..1000 m (CARLA's Docs/ref_sensors.md, "Depth camera").
+CARLA_FAR = 1000.0
+
+
+def read_carla_depth(path: str | Path) -> np.ndarray:
+    """CARLA's depth camera (sensor.camera.depth) saved raw -> (H, W) float32 metres:
+    1000 (R + 256 G + 65536 B) / (2^24 - 1). An 8-bit colour PNG (CARLA writes BGRA)."""
+    path = Path(path)
+    image = _imread(path)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise SpiganError(f"{path}: expected CARLA's raw depth, an 8-bit colour PNG, got {image.dtype} "
+                          f"{'x'.join(map(str, image.shape))}")
+    b, g, r = (image[..., c].astype(np.float64) for c in range(3))  # OpenCV's BGR order
+    if image[..., :3].any() and np.array_equal(r, g) and np.array_equal(g, b):
+        # Real 24-bit depth never has R = G = B everywhere: this is a grey picture of it.
+        raise SpiganError(f"{path}: a grey depth picture (saved with ColorConverter.Depth or LogarithmicDepth?); "
+                          f"spigan reads the depth camera saved raw (ColorConverter.Raw)")
+    metres = (r + 256 * g + 65536 * b) * (CARLA_FAR / (256 ** 3 - 1))
+    return check_depth(metres.astype(np.float32), path)
+
+
+def carla_depth_bgra(metres: np.ndarray) -> np.ndarray:
+    """Depth in metres -> CARLA's raw depth image, (H, W, 4) uint8 BGRA (for exports)."""
+    code = np.clip(np.round(np.asarray(metres, np.float64) * ((256 ** 3 - 1) / CARLA_FAR)), 0, 256 ** 3 - 1)
+    code = code.astype(np.uint32)
+    return np.stack([code >> 16, (code >> 8) & 255, code & 255, np.full_like(code, 255)], axis=-1).astype(np.uint8)
+
+
+def read_carla_label(path: str | Path) -> np.ndarray:
+    """CARLA's semantic camera (sensor.camera.semantic_segmentation) saved raw -> (H, W)
+    uint8 tags: the red channel of an 8-bit colour PNG (channel 2 in OpenCV's BGR order)."""
+    path = Path(path)
+    image = _imread(path)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise SpiganError(f"{path}: expected CARLA's raw semantic image, an 8-bit colour PNG with the tag in red, "
+                          f"got {image.dtype} {'x'.join(map(str, image.shape))}")
+    return np.ascontiguousarray(image[..., 2])
+
+
+def depth_to_cm(depth: np.ndarray) -> np.ndarray:
+    """Depth in metres -> (H, W) uint16 centimetres, SYNTHIA's encoding: rounded to the
+    nearest centimetre; 65535 means 655.35 m or beyond (the sky)."""
+    return np.clip(np.round(np.asarray(depth, dtype=np.float64) * 100), 0, 65535).astype(np.uint16)
 
 
 def check_depth(depth: np.ndarray, path) -> np.ndarray:
@@ -162,7 +239,7 @@ def check_depth(depth: np.ndarray, path) -> np.ndarray:
 
 def write_png_atomic(path: str | Path, image: np.ndarray) -> None:
     """Writes `image` (OpenCV channel order) as a PNG, atomically."""
-    ok, buf = cv2.imencode(".png", image)
+    ok, buf = opencv().imencode(".png", image)
     if not ok:
         raise SpiganError(f"{path}: OpenCV could not encode the image")
     write_file_atomic(path, buf)
@@ -181,6 +258,7 @@ def resize(image: np.ndarray, size: tuple[int, int], nearest: bool) -> np.ndarra
     h, w = size
     if image.shape[:2] == (h, w):
         return image
+    cv2 = opencv()
     if nearest:
         interp = cv2.INTER_NEAREST
     else:

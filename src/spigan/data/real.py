@@ -1,9 +1,10 @@
-"""Loaders for SYNTHIA-RAND-CITYSCAPES, Cityscapes, Mapillary Vistas v1.2 and CamVid
-(SegNet layout), reading the files as their owners distribute them (see DATASETS.md), and
-the generic `folder` dataset: images/, labels/ and a mapping.yaml (ADDING_A_DATASET.md).
+"""Loaders for SYNTHIA-RAND-CITYSCAPES, CARLA's camera outputs, Cityscapes, Mapillary
+Vistas v1.2 and CamVid (SegNet layout), reading the files as their owners distribute them
+(see DATASETS.md), and the generic `folder` dataset: images/, labels/, for a source depth/,
+and a mapping.yaml (ADDING_A_DATASET.md).
 
 Each loader is a frame source: `frames[i]` is a dict with `image` (H, W, 3) uint8 RGB,
-`labels` (h, w) uint8 in the training ontology (255 = ignored) and, for SYNTHIA, `depth`
+`labels` (h, w) uint8 in the training ontology (255 = ignored) and, for a source, `depth`
 (h, w) float32 metres. Images are resized to `size`; labels and depth too (nearest
 neighbour) when `resize_labels`, and are otherwise kept at their own resolution, where
 evaluation happens.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +24,12 @@ from spigan.data import io
 from spigan.errors import SpiganError
 from spigan.ontology import (
     CAMVID_TO_CAMVID,
+    CARLA_LEGACY_TAGS,
+    CARLA_LEGACY_TO_7,
+    CARLA_LEGACY_TO_16,
+    CARLA_TAGS,
+    CARLA_TO_7,
+    CARLA_TO_16,
     CITYSCAPES_TO_7,
     CITYSCAPES_TO_16,
     DATASETS,
@@ -54,6 +62,8 @@ class Layout:
     to_ontology: dict[str, dict[int, int]]
     # If given, the only raw ids allowed (the folder dataset: mapped or ignored values).
     valid_ids: frozenset[int] | None = None
+    # How a depth file becomes (H, W) float32 metres; None for a dataset without depth.
+    read_depth: Callable[[Path], np.ndarray] | None = None
 
 
 def _table(mapping: dict[int, int], size: int) -> np.ndarray:
@@ -134,7 +144,7 @@ class FileFrames:
                                   f"from its image's {native[0]}x{native[1]}")
             frame["labels"] = io.resize(labels, self.size, nearest=True) if self.size and self.resize_labels else labels
         if item.depth is not None:
-            depth = io.read_synthia_depth(item.depth)
+            depth = self.layout.read_depth(item.depth)
             if depth.shape != native:
                 raise SpiganError(f"{item.depth}: depth size (HxW) {depth.shape[0]}x{depth.shape[1]} differs from "
                                   f"its image's {native[0]}x{native[1]}")
@@ -189,12 +199,41 @@ def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: 
     depth_dir = _need_dir(root / "Depth" / "Depth", layout_name) if depth else None
     items = [Item(p, label_dir / p.name if labels else None, depth_dir / p.name if depth else None)
              for p in sorted(rgb.glob("*.png"))]
-    to_16 = dict(SYNTHIA_TO_16)
-    sim = {o: {k: int(t[v]) for k, v in to_16.items() if t[v] != IGNORE}
-           for o, t in SIM_TO_ONTOLOGY.items() if t is not None and o != "7-category"}
     layout = Layout("SYNTHIA", io.read_synthia_label, max(SYNTHIA_CLASSES),
-                    {"16-class": to_16, "7-category": dict(SYNTHIA_TO_7), **sim})
+                    _with_16_class_tables(dict(SYNTHIA_TO_16), dict(SYNTHIA_TO_7)), read_depth=io.read_synthia_depth)
     return layout, _nonempty(items, rgb, "RGB/*.png frames")
+
+
+def _with_16_class_tables(to_16: dict[int, int], to_7: dict[int, int]) -> dict[str, dict[int, int]]:
+    """A simulator's id maps: its own to the 16 classes and the 7 categories, and through
+    its 16 classes to the other ontologies (CamVid's 11), as the built-in simulator's."""
+    others = {o: {k: int(t[v]) for k, v in to_16.items() if t[v] != IGNORE}
+              for o, t in SIM_TO_ONTOLOGY.items() if t is not None and o != "7-category"}
+    return {"16-class": to_16, "7-category": to_7, **others}
+
+
+CARLA_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def carla(root: str | Path, split: str = "train", labels: bool = True, depth: bool = True, legacy: bool = False):
+    """CARLA camera outputs saved raw (`image.save_to_disk(path)`, ColorConverter.Raw), one
+    file per camera with the same name: rgb/NAME.png (sensor.camera.rgb; .jpg too),
+    semantic/NAME.png (sensor.camera.semantic_segmentation: the tag in the red channel) and
+    depth/NAME.png (sensor.camera.depth: 24 bits in R, G, B). Tags are CARLA 0.9.14+'s, or
+    with `legacy` those of 0.9.0-0.9.13. Like SYNTHIA, no split: every frame is a training
+    frame (`split` is not used)."""
+    root = _root(root)
+    expected = "CARLA layout: rgb/, semantic/, depth/ with one file of the same name per frame"
+    rgb = _need_dir(root / "rgb", expected)
+    label_dir = _need_dir(root / "semantic", expected) if labels else None
+    depth_dir = _need_dir(root / "depth", expected) if depth else None
+    items = [Item(p, label_dir / f"{p.stem}.png" if labels else None, depth_dir / f"{p.stem}.png" if depth else None)
+             for p in sorted(rgb.iterdir()) if p.suffix.lower() in CARLA_IMAGE_SUFFIXES]
+    tags, to_16, to_7 = (CARLA_LEGACY_TAGS, CARLA_LEGACY_TO_16, CARLA_LEGACY_TO_7) if legacy else \
+        (CARLA_TAGS, CARLA_TO_16, CARLA_TO_7)
+    layout = Layout("CARLA (tags before 0.9.14)" if legacy else "CARLA (0.9.14+ tags)", io.read_carla_label,
+                    len(tags) - 1, _with_16_class_tables(dict(to_16), dict(to_7)), read_depth=io.read_carla_depth)
+    return layout, _nonempty(items, rgb, "rgb/*.png frames")
 
 
 def cityscapes(root: str | Path, split: str, labels: bool = True):
@@ -264,7 +303,9 @@ def camvid(root: str | Path, split: str, labels: bool = True):
 # ---------------------------------------------------------------------------------------
 
 FOLDER_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-MAPPING_KEYS = ("ontology", "classes", "ignore", "image_suffix", "label_suffix")
+MAPPING_KEYS = ("ontology", "classes", "ignore", "image_suffix", "label_suffix", "depth")
+# depth: {unit: ...} of a source's 16-bit depth PNGs: how many units make a metre.
+DEPTH_UNITS = {"mm": 1000, "cm": 100, "m": 1}
 
 
 @dataclass(frozen=True)
@@ -277,6 +318,7 @@ class Mapping:
     ignore: frozenset[int]
     image_suffix: str = ""
     label_suffix: str = ""
+    depth_units: int | None = None  # units per metre of 16-bit depth PNGs (depth: {unit: cm}: 100)
 
 
 def _values(entry, where: str) -> list[int]:
@@ -328,34 +370,77 @@ def read_mapping(root: str | Path) -> Mapping:
         if not isinstance(value, str) or "/" in value:
             raise SpiganError(f"{path}: {key}: expected a file-name ending such as _gtFine_labelIds, got {value!r}")
         suffixes[key] = value
-    return Mapping(path, ontology, values, ignore, **suffixes)
+    return Mapping(path, ontology, values, ignore, **suffixes, depth_units=_depth_units(data.get("depth"), path))
 
 
-def folder(root: str | Path, split: str, labels: bool = True):
+def _depth_units(entry, path: Path) -> int | None:
+    """mapping.yaml's `depth: {unit: mm | cm | m}` -> units per metre (None if absent)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or set(entry) != {"unit"} or entry["unit"] not in DEPTH_UNITS:
+        raise SpiganError(f"{path}: depth: expected {{unit: mm | cm | m}} (the unit of the 16-bit depth PNGs), "
+                          f"got {entry!r}")
+    return DEPTH_UNITS[entry["unit"]]
+
+
+def folder(root: str | Path, split: str, labels: bool = True, depth: bool = False):
     """A folder dataset: images/SPLIT/**/*.{png,jpg,jpeg}, and for each image
     labels/SPLIT/SAME/SUBFOLDERS/STEM{label_suffix}.png (STEM without image_suffix), an 8-bit
-    single-channel or palette PNG whose values mapping.yaml maps to a training ontology."""
+    single-channel or palette PNG whose values mapping.yaml maps to a training ontology; as
+    a source (`depth`), depth/SPLIT/SAME/SUBFOLDERS/STEM.npy (float metres) or STEM.png
+    (16-bit, in mapping.yaml's depth unit)."""
     root = _root(root)
     mapping = read_mapping(root)
     expected = "folder dataset layout: images/{split}/ and labels/{split}/ beside mapping.yaml"
     images = _need_dir(root / "images" / split, expected)
     label_dir = _need_dir(root / "labels" / split, expected) if labels else None
+    depth_dir = _need_dir(root / "depth" / split, "folder dataset layout: depth/{split}/ beside images/ (a "
+                          "source's depth)") if depth else None
     items = []
     for p in sorted(f for f in images.rglob("*") if f.is_file() and f.suffix.lower() in FOLDER_IMAGE_SUFFIXES):
         if not p.stem.endswith(mapping.image_suffix):
             continue
         stem = p.stem[: len(p.stem) - len(mapping.image_suffix)]
         rel = p.parent.relative_to(images)
-        items.append(Item(p, label_dir / rel / f"{stem}{mapping.label_suffix}.png" if labels else None))
+        depth_file = None
+        if depth:
+            depth_file = depth_dir / rel / f"{stem}.npy"
+            if not depth_file.exists():
+                depth_file = depth_file.with_suffix(".png")
+        items.append(Item(p, label_dir / rel / f"{stem}{mapping.label_suffix}.png" if labels else None, depth_file))
     to_ontology = {mapping.ontology: dict(mapping.values)}
     if mapping.ontology == "16-class":  # a 16-class mapping also gives the ontologies built from it
         for name, table in SIM_TO_ONTOLOGY.items():
             if table is not None:
                 to_ontology[name] = {v: int(table[c]) for v, c in mapping.values.items() if table[c] != IGNORE}
     layout = Layout(f"{mapping.path}", io.read_index_png, 255, to_ontology,
-                    valid_ids=frozenset(mapping.values) | mapping.ignore)
+                    valid_ids=frozenset(mapping.values) | mapping.ignore, read_depth=partial(_folder_depth, mapping))
     pattern = f"*{mapping.image_suffix}{{{','.join(FOLDER_IMAGE_SUFFIXES)}}} images"
     return layout, _nonempty(items, images, pattern)
+
+
+def _folder_depth(mapping: Mapping, path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return io.read_depth_npy(path)
+    if mapping.depth_units is None:
+        raise SpiganError(f"{path}: a 16-bit depth PNG, but {mapping.path} says no unit (add depth: {{unit: cm}}, "
+                          f"or mm or m)")
+    return io.read_depth_png(path, mapping.depth_units)
+
+
+def has_depth(name: str, root: str | Path, split: str) -> bool:
+    """Whether a dataset's split comes with depth (a folder dataset: if it has depth/SPLIT/)."""
+    if name == "folder":
+        return (Path(root).expanduser() / "depth" / split).is_dir()
+    return name in ("synthia", "carla", "carla_legacy")
+
+
+def has_split(name: str, root: str | Path, split: str) -> bool:
+    """Whether a dataset has `split` (SYNTHIA and CARLA captures have one set of frames,
+    read for any split)."""
+    if name == "folder":
+        return (Path(root).expanduser() / "images" / split).is_dir()
+    return True
 
 
 def dataset_ontology(name: str, root: str | Path) -> str:
@@ -370,6 +455,8 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
         raise SpiganError(f"unknown ontology {ontology!r} (available: {', '.join(ONTOLOGIES)})")
     if name == "synthia":
         layout, items = synthia(root, split, labels=labels, depth=depth)
+    elif name in ("carla", "carla_legacy"):
+        layout, items = carla(root, split, labels=labels, depth=depth, legacy=name == "carla_legacy")
     elif name == "cityscapes":
         layout, items = cityscapes(root, split, labels=labels)
     elif name == "vistas":
@@ -377,9 +464,10 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
     elif name == "camvid":
         layout, items = camvid(root, split, labels=labels)
     elif name == "folder":
-        layout, items = folder(root, split, labels=labels)
+        layout, items = folder(root, split, labels=labels, depth=depth)
     else:
         raise SpiganError(f"unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
-    if depth and name != "synthia":
-        raise SpiganError(f"{name} has no depth: only the simulator and SYNTHIA can be SPIGAN's source")
+    if depth and layout.read_depth is None:
+        raise SpiganError(f"{name} has no depth: SPIGAN's source is the simulator, SYNTHIA, CARLA or a folder "
+                          f"dataset with depth/")
     return FileFrames(layout, _inside(items, Path(root).expanduser()), ontology, size, resize_labels)

@@ -2,6 +2,7 @@
 
 Entry points:
     render_frame(seed, index, height, width, domain, knobs) -> Frame
+    check_render_memory(height, width, what): refuses, in one line, sizes that cannot fit
     render_pair(seed, index, height, width) -> (sim Frame, photo Frame) of one scene and camera
     SimDataset: a cached split of frames.
 
@@ -14,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from spigan.cpus import check_memory
 from spigan.sim.geometry import Camera
 from spigan.sim.hits import Hits, trace
 from spigan.sim.knobs import SimKnobs
@@ -22,12 +24,23 @@ from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render
 from spigan.sim.scene import Scene, generate_scene, sample_camera
 
 __all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "SimKnobs", "render_frame", "render_pair",
-           "frame_streams", "sim_view"]
+           "frame_streams", "sim_view", "check_render_memory"]
 
 _DOMAIN_CODE = {"sim": 1, "photo": 2}
 # A frame is degenerate when one object covers more than this share of it.
 DEGENERATE_SHARE = 0.7
 _CAMERA_ATTEMPTS = 20
+# Peak memory of rendering one frame, per pixel: 520-640 bytes measured for both renderers
+# (ray, hit and shading arrays in float64); rounded up, so that sizes that cannot fit are
+# refused before work starts.
+RENDER_BYTES_PER_PIXEL = 1024
+
+
+def check_render_memory(height: int, width: int, what: str, figure_panels: int = 0) -> None:
+    """A one-line SpiganError, starting with `what`, where rendering one `height` x `width`
+    frame (and keeping `figure_panels` RGBA pictures of that size in a figure besides, as
+    `spigan sim preview` does) needs more memory than is available."""
+    check_memory(height * width * (RENDER_BYTES_PER_PIXEL + 4 * figure_panels), what)
 
 
 def frame_streams(seed: int, index: int, domain: str) -> tuple[np.random.Generator, ...]:

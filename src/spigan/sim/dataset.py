@@ -25,10 +25,6 @@ from spigan.sim.render import DOMAINS, Frame
 # Bump when the renderer's output changes, so stale caches are never read.
 SIM_VERSION = 2
 SPLITS = {"train": 0, "val": 1, "test": 2}
-# Peak memory of rendering one frame, per pixel: 520-640 bytes measured for both renderers
-# (ray, hit and shading arrays in float64); rounded up, so that sizes that cannot fit are
-# refused before work starts.
-RENDER_BYTES_PER_PIXEL = 1024
 
 
 def stream_seed(seed: int, domain: str, split: str) -> int:
