@@ -28,14 +28,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
-from spigan.ablate import prepare_data, train_or_resume
-from spigan.config import load_config, to_dict
-
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+from pi_targets import train_all  # the same config (demo.yaml) and the same resumable runner
 WORLD = ["data.sim_seed=100"]
 # name -> (overrides, the run it is measured against)
 RUNS = {
@@ -49,17 +44,6 @@ RUNS = {
     "spigan": (["train.method=spigan", "train.init_networks=task,perceptual"], None),
     "spigan+P": (["train.method=spigan", "train.init_networks=task,perceptual,privileged"], "spigan"),
 }
-
-
-def run_all(plan: list[tuple[list[str], Path]], jobs: int) -> None:
-    todo = [(load_config(CONFIG, args), out) for args, out in plan if not (out / "results.json").exists()]
-    if not todo:
-        return
-    prepare_data(todo[0][0], progress=False)  # every run renders the same frames: once, before the runs
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(train_or_resume, to_dict(cfg), str(out), False): out for cfg, out in todo}
-        for future in as_completed(futures):
-            print(f"{futures[future].name}: {future.result()}", flush=True)
 
 
 def miou(run_dir: Path) -> float:
@@ -78,10 +62,10 @@ def main() -> None:
     out, seeds = Path(args.out), range(args.seeds)
     base = [*WORLD, "train.threads=1", *extra]
     pretrain = {s: out / f"pretrain-s{s}" for s in seeds}
-    run_all([([*base, "train.method=pretrain", f"train.seed={s}", f"train.iterations={args.pretrain_iterations}"],
+    train_all([([*base, "train.method=pretrain", f"train.seed={s}", f"train.iterations={args.pretrain_iterations}"],
               pretrain[s]) for s in seeds], args.jobs)
     names = args.only or list(RUNS)
-    run_all([([*base, *RUNS[name][0], f"train.seed={s}", f"train.init_from={pretrain[s].resolve()}"],
+    train_all([([*base, *RUNS[name][0], f"train.seed={s}", f"train.init_from={pretrain[s].resolve()}"],
               out / f"{name}-s{s}") for s in seeds for name in names], args.jobs)
 
     table = {name: {s: miou(out / f"{name}-s{s}") for s in seeds if (out / f"{name}-s{s}" / "results.json").exists()}
