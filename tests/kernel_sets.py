@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from spigan.hardware import cpuinfo_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # name -> (what the CPU needs, the environment that holds every library at that level)
@@ -62,16 +64,6 @@ json.dump(out, sys.stdout)
 """
 
 
-def cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.partition(":")[2].split())
-    except OSError:
-        pass
-    return set()
-
-
 def run(name: str, env: dict[str, str], pytest_args: list[str]) -> tuple[str, float, dict | None]:
     """(pytest's summary line, seconds, the frames' fingerprints) in one kernel set."""
     full_env = {**os.environ, **env}
@@ -94,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", nargs="+", choices=list(KERNEL_SETS), help="run these kernel sets alone")
     args, pytest_args = ap.parse_known_args(argv)
-    flags = cpu_flags()
+    flags = cpuinfo_fields()[1]  # the CPU itself, whatever kernel set this process runs
     failed, reference, frames_differ = False, None, []
     print(f"{'kernel set':12s} {'seconds':>7s}  result")
     for name, (needs, env) in KERNEL_SETS.items():

@@ -35,7 +35,7 @@ from spigan.build import build_network
 from spigan.config import Config
 from spigan.errors import SpiganError
 from spigan.hardware import Precision, cpu_info
-from spigan.sim.dataset import default_cache_dir
+from spigan.sim.dataset import frame_cache_dir
 
 CACHE_FILE = "bf16_checks.json"
 # bf16 keeps 8 bits of mantissa (relative rounding 0.4% per operation); through these
@@ -167,8 +167,7 @@ def checked_precision(precision: Precision, cfg: Config, device: torch.device,
     fails, `auto` falls back to fp32 and says why; an explicit bf16 is a one-line error."""
     if precision.used != "bf16":
         return precision
-    cache_dir = Path(cfg.data.cache_dir).expanduser() if cfg.data.cache_dir else default_cache_dir()
-    verdict = check_bf16(cfg, device, cache_dir)
+    verdict = check_bf16(cfg, device, frame_cache_dir(cfg.data.cache_dir))  # beside the frames
     if not distributed.any_across(not verdict.ok, ctx, device):
         return replace(precision, reason=f"{precision.reason}; checked against fp32 on this run's shapes, "
                                          f"{verdict.detail}")

@@ -14,7 +14,6 @@ a run that took it from one (`init_from`), so that resuming needs no other file.
 from __future__ import annotations
 
 import logging
-
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

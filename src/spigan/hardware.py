@@ -66,7 +66,7 @@ class CpuInfo:
         return f"{self.model} (PyTorch kernels: {self.capability}; {flags_text}: {native})"
 
 
-def _cpuinfo_fields() -> tuple[str, set[str]]:
+def cpuinfo_fields() -> tuple[str, set[str]]:
     """The model name and the flags of the first processor in /proc/cpuinfo (Linux)."""
     model, flags = "", set()
     try:
@@ -87,7 +87,7 @@ def _cpuinfo_fields() -> tuple[str, set[str]]:
 
 def cpu_info() -> CpuInfo:
     """Reads the CPU's features through PyTorch (cpuinfo), falling back on /proc/cpuinfo."""
-    model, flags = _cpuinfo_fields()
+    model, flags = cpuinfo_fields()
     probe = getattr(torch, "cpu", None)
 
     def feature(torch_name: str, *flag_names: str) -> bool:

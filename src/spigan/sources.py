@@ -11,15 +11,13 @@ is the variant's `batch_keys` / `target_keys`, passed in.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from spigan.config import Config
 from spigan.data.datasets import Samples, SimSource
 from spigan.data.real import has_split, real_frames
 from spigan.errors import SpiganError
 from spigan.ontology import REAL_DATASETS
 from spigan.sim import check_render_memory
-from spigan.sim.dataset import SPLITS, SimFrames, default_cache_dir
+from spigan.sim.dataset import SPLITS, SimFrames, frame_cache_dir
 from spigan.sim.knobs import SimKnobs
 
 # What a validation frame carries: scored (target) or shown (source) against its labels.
@@ -57,7 +55,7 @@ def sim_frames(cfg: Config, domain: str, split: str, length: int) -> SimSource:
     data = cfg.data
     h, w = data.size
     check_render_memory(h, w, f"data.size {h}x{w}: rendering one simulator frame")
-    cache = Path(data.cache_dir) if data.cache_dir else default_cache_dir()
+    cache = frame_cache_dir(data.cache_dir)
     knobs = SimKnobs(data.sim_camera, data.sim_randomization, data.sim_degenerate)
     where = f"data.cache_dir {cache}" if data.cache_dir else f"the frame cache {cache} (SPIGAN_CACHE)"
     if cache.is_file():

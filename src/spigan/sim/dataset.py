@@ -40,6 +40,11 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("SPIGAN_CACHE", Path.home() / ".cache" / "spigan"))
 
 
+def frame_cache_dir(setting: str = "") -> Path:
+    """The frame cache a `data.cache_dir` setting names ("" = $SPIGAN_CACHE or ~/.cache/spigan)."""
+    return Path(setting) if setting else default_cache_dir()
+
+
 class SimFrames:
     """`length` frames of one domain and split at `height` x `width`.
 
