@@ -206,6 +206,12 @@ def _root(root: str | Path) -> Path:
     return root
 
 
+# SYNTHIA's camera at its 1280x760 frames (fx = fy, principal point at the centre): the
+# values public code reading SYNTHIA at 1280x760 uses; the RAND-CITYSCAPES README gives no
+# camera (docs/DATASETS.md says where they come from). Frames of another size scale them.
+SYNTHIA_CAMERA = Intrinsics(fx=532.740352, fy=532.740352, cx=640.0, cy=380.0, width=1280, height=760)
+
+
 def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: bool = True):
     """SYNTHIA-RAND-CITYSCAPES: RGB/*.png, GT/LABELS/*.png, Depth/Depth/*.png. The dataset
     has no official split: every frame is a training frame (`split` is not used)."""
@@ -220,12 +226,6 @@ def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: 
                     _with_16_class_tables(dict(SYNTHIA_TO_16), dict(SYNTHIA_TO_7)), read_depth=io.read_synthia_depth,
                     camera=SYNTHIA_CAMERA, read_instances=io.read_synthia_instances)
     return layout, _nonempty(items, rgb, "RGB/*.png frames")
-
-
-# SYNTHIA's camera at its 1280x760 frames (fx = fy, principal point at the centre): the
-# values public code reading SYNTHIA at 1280x760 uses; the RAND-CITYSCAPES README gives no
-# camera (docs/DATASETS.md says where they come from). Frames of another size scale them.
-SYNTHIA_CAMERA = Intrinsics(fx=532.740352, fy=532.740352, cx=640.0, cy=380.0, width=1280, height=760)
 
 
 def _with_16_class_tables(to_16: dict[int, int], to_7: dict[int, int]) -> dict[str, dict[int, int]]:
@@ -504,7 +504,7 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
     if name == "synthia":
         layout, items = synthia(root, split, labels=labels, depth=depth_files)
     elif name in ("carla", "carla_legacy"):
-        layout, items = carla(root, split, labels=labels, depth=depth_files, legacy=name == "carla_legacy")
+        layout, items = carla(root, split, labels=labels, depth=depth, legacy=name == "carla_legacy")
     elif name == "cityscapes":
         layout, items = cityscapes(root, split, labels=labels)
     elif name == "vistas":
@@ -512,7 +512,7 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
     elif name == "camvid":
         layout, items = camvid(root, split, labels=labels)
     elif name == "folder":
-        layout, items = folder(root, split, labels=labels, depth=depth_files)
+        layout, items = folder(root, split, labels=labels, depth=depth)
     else:
         raise SpiganError(f"unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
     if depth and layout.read_depth is None:
