@@ -15,10 +15,12 @@ Method (`normals_from_depth`):
    per cent, means the same at every resolution: at SYNTHIA's f = 532.7 px it is a 3.6%
    step, at a tenth of that a 36% one.
 4. A tangent along each image axis: the difference p(b) - p(a) between points up to
-   `radius` (3) pixels before and after the pixel, cut short at the first discontinuity or
-   pixel without geometry. A baseline longer than one pixel averages out the centimetre
-   steps of SYNTHIA's depth; cutting it at discontinuities keeps a pixel's tangent on its
-   own surface.
+   `radius` (3; the SYNTHIA loader: 3 pixels of the training resolution) pixels before
+   and after the pixel, cut short at the first discontinuity or pixel without geometry.
+   A baseline longer than one pixel averages out the centimetre steps of SYNTHIA's depth;
+   cutting it at discontinuities keeps a pixel's tangent on its own surface. Near
+   surfaces stay noisy all the same, where a centimetre is a pixel's footprint:
+   benchmarks/normals_accuracy.py measures the error by distance.
 5. n = normalise(t_v x t_u) (towards the camera for any surface it can see), its sign
    checked against p. A pixel with no neighbour on its surface along either axis (a
    structure one pixel thin, a surface seen edge-on) gets no normal.

@@ -156,7 +156,10 @@ class FileFrames:
             depth = self.layout.read_depth(item.depth)
             frame["depth"] = self._resized(depth, item.depth, "depth", native)
             if self.normals:  # at the file's resolution, where the intrinsics hold (see spigan.data.normals)
-                normals = normals_from_depth(depth, self.layout.camera.at(*native))
+                # Tangents reach 3 pixels of the training resolution each side: more of a
+                # larger file's own, which also averages its centimetre steps further.
+                shrink = native[1] / self.size[1] if self.size and self.resize_labels else 1.0
+                normals = normals_from_depth(depth, self.layout.camera.at(*native), radius=max(3, round(3 * shrink)))
                 frame["normals"] = self._resized(normals, item.depth, "depth", native)
         frame["image"] = io.resize(image, self.size, nearest=False) if self.size else image
         return frame
