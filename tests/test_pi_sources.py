@@ -243,6 +243,9 @@ def test_sample_keys_shapes_dtypes_and_conventions():
         torch.testing.assert_close(plain[k], out[k])
     with pytest.raises(SpiganError, match="sample key 'normal'"):
         Samples(source, None, ("image", "normal"))
+    without = ListSource([{"image": np.zeros((4, 4, 3), np.uint8)}])
+    with pytest.raises(SpiganError, match=r"frame 0: its source gives no instance ids \(for boundaries\)"):
+        Samples(without, None, ("image", "boundaries"))[0]
 
 
 def test_flips_negate_the_x_of_normals_and_mirror_every_map():

@@ -86,7 +86,8 @@ class Samples(Dataset):
         frame = self.source[index]
         missing = [k for k in CONVERT if k in self._read and k not in frame]
         if missing:
-            raise SpiganError(f"frame {index}: its source gives no {missing[0]} (asked for: {', '.join(self.keys)})")
+            what = "instance ids (for boundaries)" if missing[0] == "instances" else missing[0]
+            raise SpiganError(f"frame {index}: its source gives no {what} (asked for: {', '.join(self.keys)})")
         out = {k: convert(frame[k]) for k, convert in CONVERT.items() if k in self._read}
         if self.crop:
             g = torch.Generator().manual_seed(crop_seed) if crop_seed is not None else None
