@@ -382,3 +382,17 @@ def test_the_frame_cache_keeps_normals_and_instances(tmp_path, monkeypatch):
     np.testing.assert_allclose(cached.normals, rendered.normals, atol=3e-5)
     assert cached.normals.dtype == np.float32 and unit_or_zero(cached.normals, atol=3e-5)
     assert (cached.normals[rendered.labels == C["sky"]] == 0).all()
+
+
+def test_a_runs_sources_read_what_its_keys_ask_for(tmp_path, tiny_config):
+    from spigan.sources import frame_source
+
+    keys = ("image", "labels", "depth", "normals", "boundaries")
+    write_synthia_plane(tmp_path)
+    cfg = tiny_config("data.source=synthia", f"data.source_root={tmp_path}")
+    frame = frame_source(cfg, "source", "train", keys)[0]
+    assert frame["normals"].shape == (32, 64, 3) and frame["instances"].shape == (32, 64)  # data.size
+    assert not {"normals", "instances"} & set(frame_source(cfg, "source", "train", keys[:3])[0])
+    for source in (frame_source(cfg, "source", "train", keys), frame_source(tiny_config(), "source", "train", keys)):
+        out = Samples(source, (32, 32), keys)[(0, 3)]
+        assert list(out) == list(keys) and out["normals"].shape == (3, 32, 32) and out["boundaries"].shape == (1, 32, 32)
