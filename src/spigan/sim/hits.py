@@ -133,7 +133,6 @@ def instance_ids(hits: Hits) -> np.ndarray:
     return out.reshape(h, w)
 
 
-
 def markings(hits: Hits, sel: np.ndarray) -> np.ndarray:
     p = hits.points[sel]
     g = next(q for q in hits.prims if isinstance(q, Ground))

@@ -25,9 +25,9 @@ from spigan.sim.geometry import Camera, Ground, cast_shadows
 from spigan.sim.hits import (
     SKY_DEPTH,
     Hits,
+    camera_normals,
     facade_masks,
     glass_mask,
-    camera_normals,
     instance_ids,
     labels_and_depth,
     lamp_index,
@@ -54,7 +54,7 @@ class Frame:
     labels: np.ndarray  # (H, W) uint8, 16-class indices (255 = void)
     depth: np.ndarray  # (H, W) float32 z-buffer depth in metres, SKY_DEPTH for sky
     camera: Camera
-    normals: np.ndarray  # (H, W, 3) float32 unit camera-space normals, 0 for sky (hits.camera_normals)
+    normals: np.ndarray  # (H, W, 3) float32 unit camera-space normals, 0 for the sky (hits.camera_normals)
     instances: np.ndarray  # (H, W) uint16 instance ids, 0 for stuff (hits.instance_ids)
 
 
