@@ -15,7 +15,7 @@ LAYERS = {
     0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry",
         "sim.textures", "sim.knobs", "data"],
     1: ["config", "hardware", "losses", "evaluate", "inference", "models.vgg", "models.generator",
-        "models.discriminator", "sim.scene", "sim.environment", "data.io"],
+        "models.discriminator", "sim.scene", "sim.environment", "data.io", "data.normals", "data.boundaries"],
     2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
         "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],

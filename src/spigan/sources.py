@@ -5,8 +5,8 @@ they are read from the config's `data` section: the source and target frames of 
 split (`frame_source`), the simulator's frames at the configured size, world and cache
 (`sim_frames`), the validation split runs are scored on and figures show
 (`validation_samples`), and a labelled split a checkpoint is scored on
-(`evaluation_samples`, `spigan evaluate`). What a training frame carries (labels, depth)
-is the variant's `batch_keys` / `target_keys`, passed in.
+(`evaluation_samples`, `spigan evaluate`). What a training frame carries (labels, depth,
+normals, boundaries) is the variant's `batch_keys` / `target_keys`, passed in.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ VALIDATION_KEYS = ("image", "labels")
 def frame_source(cfg: Config, role: str, split: str, keys: tuple[str, ...] = VALIDATION_KEYS):
     """The frames of `role` ("source" or "target") for `split`, from the configured dataset.
 
-    A real dataset's frames carry the `keys` asked for: labels, depth (a source's) beside
-    the image; its files are listed, and required, accordingly. Training frames have
-    labels (and depth) resized with the images; validation frames keep their labels at the
-    dataset's own resolution, where they are scored, unless data.eval_size is "train" (the
-    paper's protocol: labels resized to data.size). The simulator's frames carry all three."""
+    A real dataset's frames carry the `keys` asked for: labels, and a source's depth,
+    normals, instance ids (for boundaries) beside the image; its files are listed, and
+    required, accordingly. Training frames have them resized with the images; validation
+    frames keep their labels at the dataset's own resolution, where they are scored, unless
+    data.eval_size is "train" (the paper's protocol: labels resized to data.size). The
+    simulator's frames carry them all."""
     data = cfg.data
     name = data.source if role == "source" else data.target
     if name == "sim":
@@ -46,7 +47,8 @@ def frame_source(cfg: Config, role: str, split: str, keys: tuple[str, ...] = VAL
             split = "train"  # a source's frames are shown (figures, TensorBoard), never scored
         training = split == "train"
         return real_frames(name, root, split, data.ontology, data.size, labels="labels" in keys,
-                           depth="depth" in keys, resize_labels=training or data.eval_size == "train")
+                           depth="depth" in keys, resize_labels=training or data.eval_size == "train",
+                           normals="normals" in keys, instances="boundaries" in keys or "instances" in keys)
     raise SpiganError(f"data.{role}: unknown dataset {name!r} (available: sim, {', '.join(REAL_DATASETS)})")
 
 

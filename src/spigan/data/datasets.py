@@ -3,9 +3,18 @@ takes explicit arguments (frames, ontology, crop, keys, batch sizes); which fram
 reads is decided from its config in spigan.sources.
 
 A frame source yields dicts of numpy arrays: `image` (H, W, 3) uint8 RGB, `labels` (H, W)
-uint8 class indices (255 = void), and, for simulator data, `depth` (H, W) float32 metres.
-`Samples` turns them into tensors: image (3, h, w) float in [-1, 1], labels (h, w) int64,
-depth (1, h, w) float metres, with one random crop shared by all of a sample's maps.
+uint8 class indices (255 = void), and, for a source's privileged information, `depth`
+(H, W) float32 metres, `normals` (H, W, 3) float32 and `instances` (H, W) uint16 ids.
+`Samples` turns the keys asked for into tensors, with one random crop shared by all of a
+sample's maps:
+
+    image       (3, h, w) float32 in [-1, 1]
+    labels      (h, w) int64 class indices, 255 = ignored
+    depth       (1, h, w) float32 z-depth in metres
+    normals     (3, h, w) float32 unit normals, OpenCV camera axes (x right, y down,
+                z forward), facing the camera; (0, 0, 0) where there is none (sky)
+    boundaries  (1, h, w) float32 in {0, 1}: instance boundaries of the cropped sample
+    instances   (h, w) int64 instance ids (0 = stuff), if asked for themselves
 """
 
 from __future__ import annotations
@@ -13,10 +22,13 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from spigan.data.boundaries import instance_boundaries
 from spigan.data.transforms import (
     depth_to_tensor,
     image_to_tensor,
+    instances_to_tensor,
     labels_to_tensor,
+    normals_to_tensor,
     random_crop,
 )
 from spigan.errors import SpiganError
@@ -38,21 +50,33 @@ class SimSource:
     def __getitem__(self, index: int) -> dict:
         f = self.frames[index]
         labels = f.labels if self.table is None else self.table[f.labels]
-        return {"image": f.rgb, "labels": labels, "depth": f.depth}
+        return {"image": f.rgb, "labels": labels, "depth": f.depth, "normals": f.normals, "instances": f.instances}
 
     def prepare(self, progress: bool = True) -> None:
         self.frames.render_all(progress)
 
 
+# How each key of a frame becomes a tensor, in the order a sample holds them.
+CONVERT = {"image": image_to_tensor, "labels": labels_to_tensor, "depth": depth_to_tensor,
+           "normals": normals_to_tensor, "instances": instances_to_tensor}
+SAMPLE_KEYS = (*CONVERT, "boundaries")
+
+
 class Samples(Dataset):
-    """Tensors from a frame source, optionally randomly cropped to `crop` (h, w).
+    """Tensors of `keys` (see the module docstring) from a frame source, optionally
+    randomly cropped to `crop` (h, w).
 
     A key is an index, or (index, crop_seed): the crop offsets then come from their own
     generator, so a sample's crop does not depend on which process loads it, or when.
     """
 
     def __init__(self, source, crop: tuple[int, int] | None = None, keys=("image", "labels", "depth")):
+        unknown = [k for k in keys if k not in SAMPLE_KEYS]
+        if unknown:
+            raise SpiganError(f"sample key {unknown[0]!r}: unknown (known: {', '.join(SAMPLE_KEYS)})")
         self.source, self.crop, self.keys = source, crop, tuple(keys)
+        # Boundaries are drawn on the instance ids once the sample is cropped.
+        self._read = {"instances" if k == "boundaries" else k for k in self.keys}
 
     def __len__(self) -> int:
         return len(self.source)
@@ -60,11 +84,17 @@ class Samples(Dataset):
     def __getitem__(self, key) -> dict[str, torch.Tensor]:
         index, crop_seed = key if isinstance(key, tuple) else (key, None)
         frame = self.source[index]
-        convert = {"image": image_to_tensor, "labels": labels_to_tensor, "depth": depth_to_tensor}
-        out = {k: convert[k](frame[k]) for k in ("image", "labels", "depth") if k in self.keys}
+        missing = [k for k in CONVERT if k in self._read and k not in frame]
+        if missing:
+            what = "instance ids (for boundaries)" if missing[0] == "instances" else missing[0]
+            raise SpiganError(f"frame {index}: its source gives no {what} (asked for: {', '.join(self.keys)})")
+        out = {k: convert(frame[k]) for k, convert in CONVERT.items() if k in self._read}
         if self.crop:
             g = torch.Generator().manual_seed(crop_seed) if crop_seed is not None else None
             out = random_crop(out, self.crop, g)
+        if "boundaries" in self.keys:
+            ids = out["instances"] if "instances" in self.keys else out.pop("instances")
+            out["boundaries"] = instance_boundaries(ids)
         return out
 
 

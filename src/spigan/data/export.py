@@ -2,8 +2,12 @@
 back through exactly the code path real data takes.
 
 - `sim` domain -> SYNTHIA-RAND-CITYSCAPES: RGB/NNNNNNN.png; GT/LABELS/NNNNNNN.png, a 16-bit
-  3-channel PNG with the SYNTHIA class id in the first (red) channel; GT/COLOR/ previews;
-  Depth/Depth/NNNNNNN.png, 16-bit centimetres (sky: 65535, i.e. 655.35 m). Or, with
+  3-channel PNG with the SYNTHIA class id in the first (red) channel and the instance id
+  in the second (green; spigan.sim.hits.instance_ids: 0 for stuff); GT/COLOR/ previews;
+  Depth/Depth/NNNNNNN.png, 16-bit centimetres (sky: 65535, i.e. 655.35 m); and, not part
+  of SYNTHIA, Normals/NNNNNNN.png, the exact camera-space normals as a 16-bit 3-channel PNG
+  (io.normals_to_png16: round((n + 1) / 2 * 65535), x in red, y in green, z in blue; all
+  0 = none). Or, with
   layout="carla", CARLA's raw camera outputs (rgb/, semantic/ with the 0.9.14+ tag in red,
   depth/ in CARLA's 24-bit encoding, all BGRA PNGs NNNNNN.png); or layout="folder", the
   folder dataset as a source (depth/{split}/sim_NNNNNN.png, 16-bit centimetres, beside
@@ -31,6 +35,7 @@ from spigan.atomic import write_text_atomically
 from spigan.data.io import (
     carla_depth_bgra,
     depth_to_cm,
+    normals_to_png16,
     write_file_atomic,
     write_palette_png_atomic,
     write_png_atomic,
@@ -69,7 +74,7 @@ LAYOUTS = {"sim": ("synthia", "carla", "folder"), "photo": ("cityscapes", "vista
 def synthia_paths(out: Path, index: int) -> dict[str, Path]:
     name = f"{index:07d}.png"
     return {"rgb": out / "RGB" / name, "labels": out / "GT" / "LABELS" / name, "color": out / "GT" / "COLOR" / name,
-            "depth": out / "Depth" / "Depth" / name}
+            "depth": out / "Depth" / "Depth" / name, "normals": out / "Normals" / name}
 
 
 def cityscapes_paths(out: Path, split: str, index: int) -> dict[str, Path]:
@@ -165,9 +170,11 @@ def export(domain: str, count: int, height: int, width: int, out: str | Path, sp
         if layout == "synthia":
             labels = np.zeros((height, width, 3), dtype=np.uint16)
             labels[..., 2] = TO_SYNTHIA[frame.labels]  # red channel, in OpenCV's BGR order
+            labels[..., 1] = frame.instances  # green
             write_png_atomic(paths["labels"], labels)
             write_png_atomic(paths["color"], colorize(frame.labels, PALETTE_16)[..., ::-1])
             write_png_atomic(paths["depth"], depth_to_cm(frame.depth))
+            write_png_atomic(paths["normals"], normals_to_png16(frame.normals))
         elif layout == "carla":  # raw camera outputs: BGRA, the tag in red
             labels = np.zeros((height, width, 4), dtype=np.uint8)
             labels[..., 2], labels[..., 3] = TO_CARLA[frame.labels], 255

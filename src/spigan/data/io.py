@@ -138,12 +138,34 @@ def read_synthia_label(path: str | Path) -> np.ndarray:
     """SYNTHIA GT/LABELS: a 16-bit multi-channel PNG whose first (red) channel is the class
     id. OpenCV returns channels in BGR order, so the class is channel 2 there. (Pillow
     reads these files as 8-bit RGB, which is how "max 3" or "max 976" surprises happen.)"""
-    path = Path(path)
+    return _synthia_label_channels(Path(path))[..., 2]
+
+
+def read_synthia_instances(path: str | Path) -> np.ndarray:
+    """SYNTHIA GT/LABELS' instance ids, (H, W) uint16: the second (green) channel, "the
+    unique ID of the instance for those objects that are dynamic (cars, pedestrians,
+    etc.)" (the dataset's README); 0 elsewhere. Channel 1 in OpenCV's BGR order."""
+    return np.ascontiguousarray(_synthia_label_channels(Path(path))[..., 1])
+
+
+@functools.lru_cache(maxsize=1)
+def _synthia_label_file(path: Path, stamp: tuple[int, int, int]) -> np.ndarray:
     image = _imread(path)
     if image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] < 3:
         shape = "x".join(map(str, image.shape))
         raise SpiganError(f"{path}: expected SYNTHIA's 16-bit multi-channel label PNG, got {image.dtype} {shape}")
-    return image[..., 2]
+    image.flags.writeable = False  # shared by the class and instance readers
+    return image
+
+
+def _synthia_label_channels(path: Path) -> np.ndarray:
+    """A SYNTHIA label file's channels (BGR order), decoded once for its classes and its
+    instance ids (the last file read is kept, keyed by its inode, modification time and size:
+    a file written again is read again)."""
+    if not path.is_file():
+        raise SpiganError(f"{path}: file not found")
+    stat = path.stat()
+    return _synthia_label_file(path, (stat.st_ino, stat.st_mtime_ns, stat.st_size))
 
 
 def read_synthia_depth(path: str | Path) -> np.ndarray:
@@ -220,6 +242,30 @@ def read_carla_label(path: str | Path) -> np.ndarray:
         raise SpiganError(f"{path}: expected CARLA's raw semantic image, an 8-bit colour PNG with the tag in red, "
                           f"got {image.dtype} {'x'.join(map(str, image.shape))}")
     return np.ascontiguousarray(image[..., 2])
+
+
+# Normals as a 16-bit 3-channel PNG: each component n in [-1, 1] stored as
+# round((n + 1) / 2 * 65535), x in the red channel, y in green, z in blue (OpenCV's axes:
+# x right, y down, z forward); all three 0 = no normal (no unit vector encodes so).
+def normals_to_png16(normals: np.ndarray) -> np.ndarray:
+    """(H, W, 3) unit normals (0 = none) -> (H, W, 3) uint16 in OpenCV's BGR order."""
+    n = np.asarray(normals, dtype=np.float64)
+    code = np.round((np.clip(n, -1, 1) + 1) / 2 * 65535).astype(np.uint16)
+    code[~n.any(axis=-1)] = 0
+    return np.ascontiguousarray(code[..., ::-1])
+
+
+def read_normals_png(path: str | Path) -> np.ndarray:
+    """A normals PNG (see normals_to_png16) -> (H, W, 3) float32 unit normals, 0 = none."""
+    path = Path(path)
+    image = _imread(path)
+    if image.dtype != np.uint16 or image.ndim != 3 or image.shape[2] != 3:
+        raise SpiganError(f"{path}: expected a 16-bit 3-channel normals PNG, got {image.dtype} "
+                          f"{'x'.join(map(str, image.shape))}")
+    n = image[..., ::-1].astype(np.float64) / 65535 * 2 - 1
+    length = np.sqrt((n * n).sum(-1, keepdims=True))
+    none = ~image.any(axis=-1)
+    return np.where(none[..., None], 0, n / np.where(length > 0, length, 1)).astype(np.float32)
 
 
 def depth_to_cm(depth: np.ndarray) -> np.ndarray:

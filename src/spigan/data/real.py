@@ -5,9 +5,12 @@ and a mapping.yaml (ADDING_A_DATASET.md).
 
 Each loader is a frame source: `frames[i]` is a dict with `image` (H, W, 3) uint8 RGB,
 `labels` (h, w) uint8 in the training ontology (255 = ignored) and, for a source, `depth`
-(h, w) float32 metres. Images are resized to `size`; labels and depth too (nearest
-neighbour) when `resize_labels`, and are otherwise kept at their own resolution, where
-evaluation happens.
+(h, w) float32 metres; asked for, SYNTHIA's also carry `normals` (h, w, 3) float32, derived
+from the depth and the camera's intrinsics at the file's own resolution
+(`spigan.data.normals`), and `instances` (h, w) uint16, the instance channel of its label
+files. Images are resized to `size`; labels, depth, normals and instances too (nearest
+neighbour, which keeps normals of unit length) when `resize_labels`, and are otherwise kept
+at their own resolution, where evaluation happens.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from spigan.data import io
+from spigan.data.normals import Intrinsics, normals_from_depth
 from spigan.errors import SpiganError
 from spigan.ontology import (
     CAMVID_TO_CAMVID,
@@ -64,6 +68,10 @@ class Layout:
     valid_ids: frozenset[int] | None = None
     # How a depth file becomes (H, W) float32 metres; None for a dataset without depth.
     read_depth: Callable[[Path], np.ndarray] | None = None
+    # The camera that took the frames, for normals derived from depth (None: unknown).
+    camera: Intrinsics | None = None
+    # How a label file's instance ids are read ((H, W) uint16); None: it has none.
+    read_instances: Callable[[Path], np.ndarray] | None = None
 
 
 def _table(mapping: dict[int, int], size: int) -> np.ndarray:
@@ -86,7 +94,8 @@ class FileFrames:
     kept): decoding a 360x480 PNG pair costs more than a training step of a small model."""
 
     def __init__(self, layout: Layout, items: list[Item], ontology: str, size: tuple[int, int] | None,
-                 resize_labels: bool = True, memory_bytes: int = 256 << 20):
+                 resize_labels: bool = True, memory_bytes: int = 256 << 20, normals: bool = False,
+                 instances: bool = False):
         if ontology not in layout.to_ontology:
             hints = [f"`{SHIPPED_CONFIG[o]}`" for o in layout.to_ontology if o in SHIPPED_CONFIG]
             raise SpiganError(f"{layout.name} has no mapping to the {ontology} ontology (available: "
@@ -95,6 +104,7 @@ class FileFrames:
                               + (f", e.g. by the shipped config {' or '.join(hints)}" if hints else ""))
         self.layout, self.items, self.ontology = layout, items, ontology
         self.size, self.resize_labels = size, resize_labels
+        self.normals, self.instances = normals, instances
         self.table = _table(layout.to_ontology[ontology], 1 << 16)
         self.valid = None
         if layout.valid_ids is not None:
@@ -138,19 +148,29 @@ class FileFrames:
         frame = {}
         native = image.shape[:2]
         if item.labels is not None:
-            labels = self.table[self.raw_labels(index)]
-            if labels.shape != native:
-                raise SpiganError(f"{item.labels}: label size (HxW) {labels.shape[0]}x{labels.shape[1]} differs "
-                                  f"from its image's {native[0]}x{native[1]}")
-            frame["labels"] = io.resize(labels, self.size, nearest=True) if self.size and self.resize_labels else labels
+            frame["labels"] = self._resized(self.table[self.raw_labels(index)], item.labels, "label", native)
+            if self.instances:
+                ids = self.layout.read_instances(item.labels)
+                frame["instances"] = self._resized(ids, item.labels, "instance", native)
         if item.depth is not None:
             depth = self.layout.read_depth(item.depth)
-            if depth.shape != native:
-                raise SpiganError(f"{item.depth}: depth size (HxW) {depth.shape[0]}x{depth.shape[1]} differs from "
-                                  f"its image's {native[0]}x{native[1]}")
-            frame["depth"] = io.resize(depth, self.size, nearest=True) if self.size and self.resize_labels else depth
+            frame["depth"] = self._resized(depth, item.depth, "depth", native)
+            if self.normals:  # at the file's resolution, where the intrinsics hold (see spigan.data.normals)
+                # Tangents reach 3 pixels of the training resolution each side: more of a
+                # larger file's own, which also averages its centimetre steps further.
+                shrink = native[1] / self.size[1] if self.size and self.resize_labels else 1.0
+                normals = normals_from_depth(depth, self.layout.camera.at(*native), radius=max(3, round(3 * shrink)))
+                frame["normals"] = self._resized(normals, item.depth, "depth", native)
         frame["image"] = io.resize(image, self.size, nearest=False) if self.size else image
         return frame
+
+    def _resized(self, array: np.ndarray, path: Path, what: str, native: tuple[int, int]) -> np.ndarray:
+        """A per-pixel map of a frame, checked against its image's size, resized with the
+        labels (nearest neighbour: ids stay ids, unit normals stay unit)."""
+        if array.shape[:2] != native:
+            raise SpiganError(f"{path}: {what} size (HxW) {array.shape[0]}x{array.shape[1]} differs from its "
+                              f"image's {native[0]}x{native[1]}")
+        return io.resize(array, self.size, nearest=True) if self.size and self.resize_labels else array
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,6 +209,12 @@ def _root(root: str | Path) -> Path:
     return root
 
 
+# SYNTHIA's camera at its 1280x760 frames (fx = fy, principal point at the centre): the
+# values public code reading SYNTHIA at 1280x760 uses; the RAND-CITYSCAPES README gives no
+# camera (docs/DATASETS.md says where they come from). Frames of another size scale them.
+SYNTHIA_CAMERA = Intrinsics(fx=532.740352, fy=532.740352, cx=640.0, cy=380.0, width=1280, height=760)
+
+
 def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: bool = True):
     """SYNTHIA-RAND-CITYSCAPES: RGB/*.png, GT/LABELS/*.png, Depth/Depth/*.png. The dataset
     has no official split: every frame is a training frame (`split` is not used)."""
@@ -200,7 +226,8 @@ def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: 
     items = [Item(p, label_dir / p.name if labels else None, depth_dir / p.name if depth else None)
              for p in sorted(rgb.glob("*.png"))]
     layout = Layout("SYNTHIA", io.read_synthia_label, max(SYNTHIA_CLASSES),
-                    _with_16_class_tables(dict(SYNTHIA_TO_16), dict(SYNTHIA_TO_7)), read_depth=io.read_synthia_depth)
+                    _with_16_class_tables(dict(SYNTHIA_TO_16), dict(SYNTHIA_TO_7)), read_depth=io.read_synthia_depth,
+                    camera=SYNTHIA_CAMERA, read_instances=io.read_synthia_instances)
     return layout, _nonempty(items, rgb, "RGB/*.png frames")
 
 
@@ -448,13 +475,37 @@ def dataset_ontology(name: str, root: str | Path) -> str:
     return DATASETS[name]["ontology"] or read_mapping(root).ontology
 
 
+# The real datasets whose frames give normals (a camera, for normals derived from depth)
+# and instance ids (for boundaries), as the simulator's do; why the others do not (a target
+# gives images and labels, all that a target needs).
+PRIVILEGED_SOURCES = ("synthia",)
+NO_NORMALS = {"carla": "CARLA's saved images do not record the camera's field of view, which normals derived from "
+                       "depth need",
+              "folder": "a folder dataset names no camera intrinsics, which normals derived from depth need"}
+NO_INSTANCES = {"carla": "of CARLA's cameras only the semantic one is read, not the instance one",
+                "folder": "a folder dataset has class labels but no instance ids"}
+
+
+def _no_privileged(name: str, what: str, reasons: dict[str, str]) -> SpiganError:
+    reason = reasons.get(name.removesuffix("_legacy"), f"it is read as a target (images, labels); privileged "
+                                                         f"information comes from a source (sim, synthia)")
+    return SpiganError(f"{name} gives no {what}: {reason}")
+
+
 def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tuple[int, int] | None,
-                labels: bool = True, depth: bool = False, resize_labels: bool = True) -> FileFrames:
-    """The frame source of a real dataset (see module docstring)."""
+                labels: bool = True, depth: bool = False, resize_labels: bool = True, normals: bool = False,
+                instances: bool = False) -> FileFrames:
+    """The frame source of a real dataset (see module docstring): with `normals` (derived
+    from depth) and `instances` (for boundaries), where the dataset has them."""
     if ontology not in ONTOLOGIES:
         raise SpiganError(f"unknown ontology {ontology!r} (available: {', '.join(ONTOLOGIES)})")
+    if normals and name not in PRIVILEGED_SOURCES:
+        raise _no_privileged(name, "normals", NO_NORMALS)
+    if instances and name not in PRIVILEGED_SOURCES:
+        raise _no_privileged(name, "instance boundaries", NO_INSTANCES)
+    labels, depth_files = labels or instances, depth or normals  # the files they are read from
     if name == "synthia":
-        layout, items = synthia(root, split, labels=labels, depth=depth)
+        layout, items = synthia(root, split, labels=labels, depth=depth_files)
     elif name in ("carla", "carla_legacy"):
         layout, items = carla(root, split, labels=labels, depth=depth, legacy=name == "carla_legacy")
     elif name == "cityscapes":
@@ -470,4 +521,5 @@ def real_frames(name: str, root: str | Path, split: str, ontology: str, size: tu
     if depth and layout.read_depth is None:
         raise SpiganError(f"{name} has no depth: SPIGAN's source is the simulator, SYNTHIA, CARLA or a folder "
                           f"dataset with depth/")
-    return FileFrames(layout, _inside(items, Path(root).expanduser()), ontology, size, resize_labels)
+    return FileFrames(layout, _inside(items, Path(root).expanduser()), ontology, size, resize_labels,
+                      normals=normals, instances=instances)

@@ -1,6 +1,7 @@
 """The geometric pass shared by both renderers: what each pixel's ray hit (primitive,
-point, normal, local coordinates), the exact labels and z-buffer depth derived from it, and
-the per-hit layouts both renderers draw (lane markings, windows, car glass, lamps)."""
+point, normal, local coordinates), the exact labels, z-buffer depth, camera-space normals
+and instance ids derived from it, and the per-hit layouts both renderers draw (lane
+markings, windows, car glass, lamps)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from spigan.sim.scene import Scene
 # (16-bit centimetres) can hold, so exports stay exact. Farther hits are clipped to it.
 SKY_DEPTH = 655.35
 SKY = CLASS_INDEX["sky"]
+# Instance ids: every object of a scene (a building, a wall, a hedge, a tree with its crown,
+# a pole with its lamp, a car with its cabin and wheels, a person, a bicycle and, apart,
+# its rider, a distractor) has its own id, its primitives' `object_id` (1 or more); "stuff"
+# has STUFF_ID: the sky, the road (with its markings) and the sidewalks (curbs included).
+STUFF_ID = 0
+STUFF_CLASSES = (CLASS_INDEX["road"], CLASS_INDEX["sidewalk"])
 
 
 @dataclass
@@ -96,6 +103,34 @@ def labels_and_depth(hits: Hits) -> tuple[np.ndarray, np.ndarray]:
     depth = np.where(np.isfinite(hits.depth), np.minimum(hits.depth, SKY_DEPTH), SKY_DEPTH).astype(np.float32)
     return labels.reshape(h, w), depth
 
+
+def camera_normals(hits: Hits) -> np.ndarray:
+    """(H, W, 3) float32 unit surface normals in OpenCV's camera axes (x right, y down,
+    z forward, as the image shows them: a mirror camera's x is mirrored too), turned
+    towards the camera (n . ray < 0); (0, 0, 0) where nothing was hit (the sky) and where
+    the depth is clipped to SKY_DEPTH, as a normal derived from depth would be."""
+    h, w = hits.depth.shape
+    right, up, forward = hits.camera.basis()
+    n = hits.normals @ np.stack([right, -up, forward], axis=1)  # (n, 3) world -> camera
+    # Outward normals face the camera whenever it is outside the primitive hit; should it
+    # be inside one, the side it sees is the one that faces it.
+    facing = (hits.rays.reshape(-1, 3)[hits.flat] * hits.normals).sum(1)
+    n[facing > 0] *= -1
+    out = np.zeros((h * w, 3), dtype=np.float32)
+    near = hits.depth.ravel()[hits.flat] < SKY_DEPTH
+    out[hits.flat[near]] = n[near]
+    return out.reshape(h, w, 3)
+
+
+def instance_ids(hits: Hits) -> np.ndarray:
+    """(H, W) uint16 instance ids (see STUFF_ID): 16 bits, like SYNTHIA's instance channel."""
+    h, w = hits.depth.shape
+    ids = np.asarray([STUFF_ID if p.label in STUFF_CLASSES else p.object_id for p in hits.prims] or [0])
+    if ids.max() > np.iinfo(np.uint16).max:
+        raise ValueError(f"object id {int(ids.max())} does not fit the 16 bits of an instance map")
+    out = np.full(h * w, STUFF_ID, dtype=np.uint16)
+    out[hits.flat] = ids[hits.pid]
+    return out.reshape(h, w)
 
 
 def markings(hits: Hits, sel: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The two renderers of the simulator: `sim` (the source domain) and `photo` (the stand-in
 for real photos). Both start from the same geometric pass (`hits`), so for a given scene and
-camera their labels and depth are identical; only the pixels differ.
+camera their labels, depth, normals and instance ids are identical; only the pixels differ.
 
 - `sim`: SYNTHIA-like, rich but plainly synthetic: procedural textured materials with
   per-object variation (`materials`), the sun with cast shadows and contact shadows, sky
@@ -25,8 +25,10 @@ from spigan.sim.geometry import Camera, Ground, cast_shadows
 from spigan.sim.hits import (
     SKY_DEPTH,
     Hits,
+    camera_normals,
     facade_masks,
     glass_mask,
+    instance_ids,
     labels_and_depth,
     lamp_index,
     markings,
@@ -52,6 +54,8 @@ class Frame:
     labels: np.ndarray  # (H, W) uint8, 16-class indices (255 = void)
     depth: np.ndarray  # (H, W) float32 z-buffer depth in metres, SKY_DEPTH for sky
     camera: Camera
+    normals: np.ndarray  # (H, W, 3) float32 unit camera-space normals, 0 for the sky (hits.camera_normals)
+    instances: np.ndarray  # (H, W) uint16 instance ids, 0 for stuff (hits.instance_ids)
 
 
 def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, rng: np.random.Generator,
@@ -69,7 +73,8 @@ def render(scene: Scene, camera: Camera, height: int, width: int, domain: str, r
         rgb = shade_sim(scene, hits, rng, knobs or SimKnobs())
     else:
         rgb = shade_photo(scene, hits, rng)
-    return Frame(rgb=rgb, labels=labels, depth=depth, camera=camera)
+    return Frame(rgb=rgb, labels=labels, depth=depth, camera=camera, normals=camera_normals(hits),
+                 instances=instance_ids(hits))
 
 
 # ---------------------------------------------------------------------------------------
