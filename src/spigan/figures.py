@@ -218,7 +218,8 @@ def pi_terms_shown(logged) -> dict[str, str]:
     """Of the `logged` gradient terms' names, the kinds of PI whose shares are drawn and
     tabled (privileged_KIND: label): none with depth alone, the paper's setting, where the
     kind's share is the privileged term's."""
-    shown = {t: label for t, label in PI_GRADIENT_TERMS.items() if t in set(logged)}
+    logged = set(logged)
+    shown = {t: label for t, label in PI_GRADIENT_TERMS.items() if t in logged}
     return shown if set(shown) - {"privileged_depth"} else {}
 
 
