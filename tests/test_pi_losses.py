@@ -215,7 +215,8 @@ def test_each_kind_is_logged_under_its_name():
 def test_a_missing_kind_is_named():
     nets = networks()
     b = source_batch()
-    with pytest.raises(ValueError, match="the batch carries no normals, boundaries"):
+    with pytest.raises(SpiganError, match="^loss.pi: the source's batches carry no normals, boundaries \\(P learns "
+                                          "depth, normals, boundaries; they carry depth\\)$"):
         adaptation_step(nets, adams(nets), ALL, b["image"], b["labels"], {"depth": b["depth"]}, True)
 
 

@@ -109,7 +109,8 @@ class Segmenter:
 
     def depth(self, images):
         """P's depth in metres: (H, W) float32 per image. Only for checkpoints with P
-        (spigan runs; not no_pi, base, source_only or target_only)."""
+        (spigan runs; not no_pi, base, source_only or target_only) that learnt depth
+        (loss.pi, as every run before the other kinds of privileged information)."""
         if not self.has_depth:
             why = "its P learnt no depth" if self.privileged is not None else "has no privileged network P"
             raise SpiganError(f"this checkpoint ({self.config.name}) {why}: no depth")

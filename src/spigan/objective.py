@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from spigan.depth import depth_prediction, encode_depth
+from spigan.errors import SpiganError
 from spigan.loss_config import LossConfig, split_pi
 from spigan.losses import (
     adversarial_loss,
@@ -91,11 +92,12 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
 def privileged_targets(z_s: dict[str, torch.Tensor], w: LossConfig) -> dict[str, torch.Tensor]:
     """What P regresses for each kind of PI in w.pi, from the batch's z_s (by kind): depth
     encoded (spigan.depth: w.max_depth, w.depth_target, w.depth_far); normals and
-    boundaries as they come. A kind missing from z_s is an error naming it."""
+    boundaries as they come. A kind missing from z_s (a source that cannot give it) is an
+    error naming it."""
     missing = [kind for kind in w.pi if kind not in z_s]
     if missing:
-        raise ValueError(f"the batch carries no {', '.join(missing)} (loss.pi: {', '.join(w.pi)}; it has "
-                         f"{', '.join(z_s) or 'none'})")
+        raise SpiganError(f"loss.pi: the source's batches carry no {', '.join(missing)} (P learns "
+                          f"{', '.join(w.pi)}; they carry {', '.join(z_s) or 'no privileged information'})")
     return {kind: encode_depth(z_s[kind], w.max_depth, w.depth_target, w.depth_far) if kind == "depth" else z_s[kind]
             for kind in w.pi}
 
@@ -129,8 +131,9 @@ def _weighted_sum(terms: dict[str, torch.Tensor], weights: dict[str, float], zer
 
 
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
-                    x_s: torch.Tensor, y_s: torch.Tensor, z_s: dict[str, torch.Tensor], update_task_and_privileged: bool,
-                    skip_nonfinite: bool = False, scaler: torch.amp.GradScaler | None = None,
+                    x_s: torch.Tensor, y_s: torch.Tensor, z_s: dict[str, torch.Tensor],
+                    update_task_and_privileged: bool, skip_nonfinite: bool = False,
+                    scaler: torch.amp.GradScaler | None = None,
                     measure_generator_gradients: bool = False) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 

@@ -87,8 +87,8 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
         x, y = batch["image"].to(device, dtype), batch["labels"].to(device)
         if variant.pretraining:
             step = pretrain_step(step_nets["pretrain"], optimizers, variant.weights, x, y,
-                                 {kind: batch[kind].to(device, dtype) for kind in variant.weights.pi}, skip_nonfinite,
-                                 scaler)
+                                 {key: v.to(device, dtype) for key, v in batch.items() if key in variant.weights.pi},
+                                 skip_nonfinite, scaler)
         else:
             step = supervised_step(step_nets["supervised"].task, optimizers["task"], x, y, skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
@@ -104,7 +104,7 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
         update = k == 0 and task_learns
         step = adaptation_step(step_nets["all" if update else "generator"], optimizers, variant.weights,
                                batch["image"].to(device, dtype), batch["labels"].to(device),
-                               {kind: batch[kind].to(device, dtype) for kind in variant.weights.pi},  # z_s
+                               {key: v.to(device, dtype) for key, v in batch.items() if key in variant.weights.pi},
                                update_task_and_privileged=update, skip_nonfinite=skip_nonfinite, scaler=scaler,
                                measure_generator_gradients=measure_gradients and k == 0)
         for name, value in step.items():
