@@ -14,8 +14,9 @@ from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
-from spigan.loss_config import PI_TYPES, LossConfig, pi_order, split_pi
+from spigan.errors import SpiganError
 from spigan.inference import segment
+from spigan.loss_config import PI_TYPES, LossConfig, pi_order, split_pi
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
@@ -318,7 +319,10 @@ def privileged_figure(run: FinishedRun, G: torch.nn.Module, folder: Path, exampl
     plt = pyplot()
     loss = run.cfg.loss
     kinds = pi_order(loss.pi)
-    source = validation_samples(run.cfg, "source", ("image", *kinds))
+    try:
+        source = validation_samples(run.cfg, "source", ("image", *kinds))
+    except SpiganError:  # a source without them for the frames shown: P's predictions alone
+        source = validation_samples(run.cfg, "source", ("image",))
     examples = min(examples, len(source))
     cols = ["source frame x_s", "G(x_s)"]
     cols += [title for kind in kinds for title in (f"P's {kind} of G(x_s)", f"{kind} (simulator)")]
@@ -330,8 +334,7 @@ def privileged_figure(run: FinishedRun, G: torch.nn.Module, folder: Path, exampl
         panels = [tensor_to_image(sample["image"]), tensor_to_image(x_f[0])]
         for kind in kinds:
             panels.append(privileged_to_rgb(kind, predicted[kind][0].float().numpy(), loss))
-            # A source that cannot give a kind for its validation frames shows a blank panel.
-            truth = sample.get(kind)
+            truth = sample.get(kind)  # a kind the source cannot give: a blank panel
             panels.append(privileged_to_rgb(kind, truth.numpy()) if truth is not None else np.zeros_like(panels[0]))
         draw_row(axes, i, panels, cols, fontsize=9)
     fig.suptitle(f"P's privileged information from G(x_s), beside the simulator's ({run.method}, seed {run.seed})")
