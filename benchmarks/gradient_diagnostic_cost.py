@@ -36,7 +36,7 @@ def main() -> None:
     b, (h, w) = cfg.train.batch_size, cfg.data.crop
     x_s = torch.rand(b, 3, h, w) * 2 - 1
     y_s = torch.randint(0, len(class_names(cfg)), (b, h, w))  # the config's ontology, not always 16
-    z_s = torch.rand(b, 1, h, w) * 100 + 1
+    z_s = {"depth": torch.rand(b, 1, h, w) * 100 + 1}
     times = {False: [], True: []}
     for _ in range(args.repeats):
         for measure in (False, True):  # alternating, so that machine load hits both alike

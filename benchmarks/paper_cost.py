@@ -8,10 +8,11 @@ tensors autograd keeps for the backward pass (a lower bound on activation memory
 It runs the training step itself (spigan.objective: one D step, then `generator_steps`
 adaptation steps, the first also moving T and P), so the schedule is counted as trained,
 with two stand-ins that change no FLOP count: optimisers that do not step (Adam's
-elementwise update is not counted by the FLOP counter anyway) and an L_P mean written
+elementwise update is not counted by the FLOP counter anyway) and L_P means written
 without boolean indexing (the meta device cannot size a masked selection). Not counted:
 the gradient diagnostic of logging iterations (4 extra backward passes through G every
-train.log_every iterations), evaluation, data loading.
+train.log_every iterations, and one per kind of PI where P learns several), evaluation,
+data loading.
 
 Times for a GPU are FLOPs / (assumed sustained FLOP/s): ESTIMATES, to be replaced by
 `benchmarks/throughput.py` measurements (docs/GPU.md).
@@ -47,11 +48,21 @@ def _l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((prediction - target).abs() * valid).sum() / valid.sum().clamp(min=1)
 
 
+def _cosine_normals(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """losses.cosine_normals' value without boolean indexing."""
+    from spigan.losses import NORMALS_EPS
+
+    valid = (target != 0).any(1).to(prediction.dtype)
+    cosine = (torch.nn.functional.normalize(prediction, dim=1, eps=NORMALS_EPS) * target).sum(1)
+    return ((1 - cosine) * valid).sum() / valid.sum().clamp(min=1)
+
+
 def count(cfg) -> dict:
     """FLOPs of one iteration (by step and by network), parameters, checkpoint bytes and the
     bytes autograd saves for backward, at the config's crop size and batch."""
     from spigan import objective
     from spigan.build import build_networks
+    from spigan.loss_config import PI_CHANNELS
 
     with torch.device("meta"):
         nets = build_networks(cfg, torch.device("meta"))
@@ -63,7 +74,7 @@ def count(cfg) -> dict:
     b, (h, w) = cfg.train.batch_size, (cfg.data.crop if cfg.data.crop != (0, 0) else cfg.data.size)
     x = torch.empty(b, 3, h, w, device="meta")
     y = torch.zeros(b, h, w, dtype=torch.long, device="meta")
-    z = torch.empty(b, 1, h, w, device="meta")
+    z = {kind: torch.empty(b, PI_CHANNELS[kind], h, w, device="meta") for kind in weights.pi}
 
     saved: dict[int, int] = {}  # storage -> bytes: a tensor saved by several ops counts once
 
@@ -79,7 +90,8 @@ def count(cfg) -> dict:
             objective.supervised_step(nets.task, optimizers["task"], x, y)
         steps["supervised step (T)"] = counter.get_total_flops()
         peak_saved = sum(saved.values())
-    with mock.patch.object(objective, "l1_depth", _l1_depth):
+    with mock.patch.object(objective, "l1_depth", _l1_depth), mock.patch.object(objective, "cosine_normals",
+                                                                                 _cosine_normals):
         for k in range(-1, cfg.train.generator_steps if variant.adapted else -1):
             saved.clear()
             with FlopCounterMode(display=False) as counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):

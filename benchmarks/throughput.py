@@ -125,8 +125,8 @@ def worker(config: str, overrides: list[str], mode: str, iterations: int, profil
             discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"], batches[0]["image"],
                                x_r, scaler=scaler)
             for k, batch in enumerate(batches):
-                adaptation_step(nets, optimizers, weights, batch["image"], batch["labels"], batch["depth"], k == 0,
-                                scaler=scaler)
+                adaptation_step(nets, optimizers, weights, batch["image"], batch["labels"], {"depth": batch["depth"]},
+                                k == 0, scaler=scaler)
 
     def sync():
         if device.type == "cuda":

@@ -39,7 +39,7 @@ def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config)
     (h, w), b = cfg.data.crop, cfg.train.batch_size
     x = torch.rand(b, 3, h, w) * 2 - 1
     y = torch.randint(0, 16, (b, h, w))
-    z = torch.rand(b, 1, h, w) * 80 + 1
+    z = {"depth": torch.rand(b, 1, h, w) * 80 + 1}
     with FlopCounterMode(display=False) as counter:
         discriminator_step(nets.generator, nets.discriminator, optimizers["discriminator"], x, x)
         for k in range(cfg.train.generator_steps):

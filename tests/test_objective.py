@@ -43,7 +43,7 @@ def batch():
     x_s = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
     x_r = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
     y_s = torch.randint(0, 4, (2, 32, 32), generator=g)
-    z_s = torch.rand(2, 1, 32, 32, generator=g) * 100
+    z_s = torch.rand(2, 1, 32, 32, generator=g) * 100  # depth (the steps take {"depth": z_s})
     return x_s, x_r, y_s, z_s
 
 
@@ -69,7 +69,7 @@ def test_adaptation_step_leaves_d_unchanged(update_tp, expected):
     nets = tiny_networks()
     before = copy.deepcopy(nets)
     x_s, _, y_s, z_s = batch()
-    terms = adaptation_step(nets, optimizers(nets), LossConfig(), x_s, y_s, z_s, update_tp)
+    terms = adaptation_step(nets, optimizers(nets), LossConfig(), x_s, y_s, {"depth": z_s}, update_tp)
     assert changed(nets, before) == expected
     assert all(torch.isfinite(v) for v in terms.values())
     assert not any(p.grad is not None for p in nets.discriminator.parameters())
@@ -83,7 +83,7 @@ def test_task_and_privileged_losses_reach_the_generator(weights):
     nets = tiny_networks()
     before = copy.deepcopy(nets)
     x_s, _, y_s, z_s = batch()
-    adaptation_step(nets, optimizers(nets), weights, x_s, y_s, z_s, False)
+    adaptation_step(nets, optimizers(nets), weights, x_s, y_s, {"depth": z_s}, False)
     assert changed(nets, before) == {"generator"}
 
 
@@ -97,7 +97,7 @@ def test_p_trained_on_source_keeps_the_adapted_term_out_of_p():
     grads = {}
     for mode in ("both", "source"):
         nets = tiny_networks(dropout=0.0)  # no dropout: P's passes differ in batching between modes
-        adaptation_step(nets, optimizers(nets), LossConfig(p_trained_on=mode), x_s, y_s, z_s, True)
+        adaptation_step(nets, optimizers(nets), LossConfig(p_trained_on=mode), x_s, y_s, {"depth": z_s}, True)
         grads[mode] = {name: [p.grad.clone() for p in getattr(nets, name).parameters()]
                        for name in ("generator", "privileged")}
     w, P = LossConfig(), tiny_networks(dropout=0.0).privileged
@@ -160,10 +160,10 @@ def test_gradient_diagnostic_matches_a_hand_computation(depth_target, depth_far)
 
     measured_nets, plain_nets = tiny_networks(), tiny_networks()
     torch.manual_seed(1)  # the same dropout masks in T and P for both steps
-    measured = adaptation_step(measured_nets, optimizers(measured_nets), w, x_s, y_s, z_s, False,
+    measured = adaptation_step(measured_nets, optimizers(measured_nets), w, x_s, y_s, {"depth": z_s}, False,
                                measure_generator_gradients=True)
     torch.manual_seed(1)
-    plain = adaptation_step(plain_nets, optimizers(plain_nets), w, x_s, y_s, z_s, False)
+    plain = adaptation_step(plain_nets, optimizers(plain_nets), w, x_s, y_s, {"depth": z_s}, False)
     for name, value in expected.items():
         assert measured[f"generator_gradient/{name}"].item() == pytest.approx(value, rel=1e-4), name
     assert all(v > 0 for v in expected.values())
@@ -218,7 +218,7 @@ def test_pretrain_step_gradients_are_those_of_its_three_losses_by_hand(depth_tar
 
     nets = pretraining_networks()
     before = copy.deepcopy(nets)
-    terms = pretrain_step(nets, optimizers(nets), w, x_s, y_s, z_s)
+    terms = pretrain_step(nets, optimizers(nets), w, x_s, y_s, {"depth": z_s})
     for name, want in expected.items():
         got = [p.grad for p in getattr(nets, name).parameters() if p.requires_grad]
         assert len(got) == len(want) and all(g is not None for g in got), name

@@ -46,7 +46,8 @@ def test_optimised_iteration_equals_the_plain_one(cancelled_biases, p_trained_on
         d = discriminator_step(fast.generator, fast.discriminator, fast_opt["discriminator"], batches[0]["image"], x_r)
         fast_logs = [{"discriminator": d["discriminator"].item()}]
         for k, b in enumerate(batches):
-            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], b["depth"], k == 0 and task_learns)
+            step = adaptation_step(fast, fast_opt, w, b["image"], b["labels"], {"depth": b["depth"]},
+                                   k == 0 and task_learns)
             fast_logs.append({"adversarial": step["adversarial"].item(), "total": step["total"].item()})
         for a, b in zip(plain_logs, fast_logs):
             for key in a:

@@ -36,6 +36,7 @@ from spigan.depth import decode_depth
 from spigan.errors import SpiganError
 from spigan.hardware import resolve_device
 from spigan.inference import labels_confidence_entropy, segment_logits
+from spigan.loss_config import split_pi
 from spigan.ontology import ONTOLOGIES, colorize
 
 
@@ -64,7 +65,7 @@ class Segmenter:
         palette: an RGB colour per class (the ontology's, e.g. Cityscapes' colours).
         ontology: the training ontology's name (16-class, 7-category, camvid-11).
         size: (H, W) the images are resized to before the networks, the training size.
-        has_depth: whether the checkpoint has P (`depth` works).
+        has_depth: whether the checkpoint has P and P learnt depth (`depth` works).
         device: where the networks run.
         config: the checkpoint's resolved config; iteration: the iteration it was saved at.
     """
@@ -85,7 +86,7 @@ class Segmenter:
 
     @property
     def has_depth(self) -> bool:
-        return self.privileged is not None
+        return self.privileged is not None and "depth" in self.config.loss.pi
 
     def __repr__(self) -> str:
         return (f"Segmenter({self.ontology}: {len(self.classes)} classes, input {self.size[0]}x{self.size[1]}, "
@@ -108,9 +109,11 @@ class Segmenter:
 
     def depth(self, images):
         """P's depth in metres: (H, W) float32 per image. Only for checkpoints with P
-        (spigan runs; not no_pi, base, source_only or target_only)."""
+        (spigan runs; not no_pi, base, source_only or target_only) that learnt depth
+        (loss.pi, as every run before the other kinds of privileged information)."""
         if not self.has_depth:
-            raise SpiganError(f"this checkpoint ({self.config.name}) has no privileged network P: no depth")
+            why = "its P learnt no depth" if self.privileged is not None else "has no privileged network P"
+            raise SpiganError(f"this checkpoint ({self.config.name}) {why}: no depth")
         return self._answer(images, lambda p: p.depth, depth=True)
 
     @torch.no_grad()
@@ -166,7 +169,8 @@ class Segmenter:
     def _predict_chunk(self, chunk: list[np.ndarray], confidence: bool, depth: bool) -> list[Prediction]:
         x = torch.cat([network_input(rgb, self.size) for rgb in chunk]).to(self.device)  # (b, 3, h, w)
         logits = self.task(x)  # (b, C, h, w)
-        encoded = self.privileged(x) if depth and self.has_depth else None  # (b, 1, h, w)
+        # P's depth channel (P may learn other kinds of privileged information beside it)
+        encoded = split_pi(self.privileged(x), self.config.loss.pi)["depth"] if depth and self.has_depth else None
         out = []
         for k, rgb in enumerate(chunk):
             size = rgb.shape[:2]

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from spigan.config import Config
+from spigan.loss_config import pi_channels
 from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
 from spigan.networks import Networks
 from spigan.ontology import ONTOLOGIES
@@ -30,9 +31,10 @@ def build_network(cfg: Config, name: str, imagenet: bool = True) -> nn.Module:
     replace them anyway)."""
     m = cfg.model
     if name in ("task", "privileged"):
-        out = len(class_names(cfg)) if name == "task" else 1
+        # P: the channels of loss.pi's kinds (1 for depth alone), one head per channel (models/fcn.py).
+        out = len(class_names(cfg)) if name == "task" else pi_channels(cfg.loss.pi)
         return FCN8s(out, m.fcn_width, m.fcn_fc_dim, m.vgg16_weights if imagenet else "", m.fcn_input_padding,
-                     m.fcn_dropout)
+                     m.fcn_dropout, channelwise_upsampling=name == "privileged")
     if name == "generator":
         return ResnetGenerator(m.generator_width, m.generator_blocks, skip=m.generator_skip,
                                upsampling=m.generator_upsampling)

@@ -26,6 +26,7 @@ from spigan.atomic import copy_atomically, write_atomically
 from spigan.build import build_network, class_names
 from spigan.config import Config, config_from_dict, to_dict
 from spigan.errors import SpiganError
+from spigan.loss_config import pi_order
 from spigan.networks import Networks
 
 FORMAT = "spigan-checkpoint-1"
@@ -200,7 +201,8 @@ def _shape(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(n) for n in t.shape) + ")"
 
 
-def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str], only: str = "") -> dict:
+def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str], only: str = "",
+                      pi: Sequence[str] = ("depth",)) -> dict:
     """Starts `nets` from another run's weights (`train.init_from`): each network (T, P, G,
     D, φ and its head) that both `nets` and the checkpoint have, matched by name; the others
     stay as built. φ is in a checkpoint where a pretraining trained it (`pretrain`), or
@@ -213,12 +215,14 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
         classes: the classes this run's T predicts.
         only: `train.init_networks`: the networks to take, comma-separated ("" = every one
             both have); a name this run lacks is an error.
+        pi: the kinds of privileged information this run's P learns (loss.pi).
     Returns:
         The record for results.json: {"checkpoint", "iteration" (the source's), "networks"}.
     Raises:
         SpiganError, one line, before any weight is changed: an unreadable source, one with
         none of these networks, a parameter missing on either side or of another shape
-        (naming network, parameter and both shapes), or T's classes differing.
+        (naming network, parameter and both shapes), T's classes differing, or P's kinds of
+        privileged information (depth and boundaries have the same shapes).
     """
     try:
         path = checkpoint_path(source)
@@ -235,6 +239,11 @@ def init_weights_from(nets: Networks, source: str | Path, classes: Sequence[str]
     if not taken:
         raise SpiganError(f"{where}: holds none of this run's networks ({', '.join(ours)}; it holds "
                           f"{', '.join(state['networks']) or 'none'})")
+    if "privileged" in taken:  # a checkpoint from before loss.pi learnt depth alone
+        there = pi_order(state["config"].get("loss", {}).get("pi", ("depth",)))
+        if there != pi_order(pi):
+            raise SpiganError(f"{where}: privileged learns {', '.join(there)} there, {', '.join(pi_order(pi))} in this "
+                              f"run (loss.pi)")
     for name in taken:
         mine, theirs = ours[name].state_dict(), state["networks"][name]
         for key, value in mine.items():

@@ -14,7 +14,7 @@ import yaml
 from spigan.atomic import write_text_atomically
 from spigan.depth import DEPTH_FAR, DEPTH_TARGETS
 from spigan.errors import SpiganError
-from spigan.loss_config import P_TRAINED_ON, LossConfig
+from spigan.loss_config import P_TRAINED_ON, PI_TYPES, LossConfig
 from spigan.ontology import datasets_for, protocol_for
 from spigan.variant import Variant, variant_of
 
@@ -171,6 +171,7 @@ RANGES_AT_LEAST = [
     ("train", "checkpoint_every", 1), ("train", "keep_checkpoints", 0), ("train", "seed", 0),
     ("train", "image_every", 0), ("train", "validate_every", 0), ("train", "adaptation_warmup", 0),
     ("loss", "adversarial", 0), ("loss", "task", 0), ("loss", "privileged", 0), ("loss", "perceptual", 0),
+    ("loss", "privileged_normals", 0), ("loss", "privileged_boundaries", 0),
     ("model", "generator_width", 1), ("model", "generator_blocks", 0), ("model", "discriminator_width", 1),
     ("model", "discriminator_layers", 1), ("model", "fcn_width", 1), ("model", "fcn_fc_dim", 1),
     ("model", "perceptual_width", 1), ("data", "source_frames", 1), ("data", "target_frames", 1),
@@ -241,6 +242,11 @@ class Config:
         if self.model.generator_upsampling not in GENERATOR_UPSAMPLING:
             raise SpiganError(f"model.generator_upsampling: {self.model.generator_upsampling!r} is not one of "
                               f"{', '.join(GENERATOR_UPSAMPLING)}")
+        for kind in self.loss.pi:
+            if kind not in PI_TYPES:
+                raise SpiganError(f"loss.pi: {kind!r} is not a kind of privileged information ({', '.join(PI_TYPES)})")
+            if self.loss.pi.count(kind) > 1:
+                raise SpiganError(f"loss.pi: {kind} is named twice")
         if self.loss.p_trained_on not in P_TRAINED_ON:
             raise SpiganError(f"loss.p_trained_on: {self.loss.p_trained_on!r} is not one of {', '.join(P_TRAINED_ON)}")
         if self.data.eval_size not in EVAL_SIZES:
@@ -265,6 +271,11 @@ class Config:
 
 def _coerce(value, annotation, key: str):
     origin = typing.get_origin(annotation)
+    if origin is tuple and typing.get_args(annotation)[1:] == (Ellipsis,):  # a list of any length
+        kind = typing.get_args(annotation)[0]
+        if not isinstance(value, (list, tuple)):
+            raise SpiganError(f"{key}: expected a list, got {value!r}")
+        return tuple(_coerce(v, kind, f"{key}[{i}]") for i, v in enumerate(value))
     if origin is tuple:
         kinds = typing.get_args(annotation)
         if not isinstance(value, (list, tuple)) or len(value) != len(kinds):
@@ -428,7 +439,8 @@ def save_config(cfg: Config, path: Path) -> None:
 def config_from_dict(data: dict) -> Config:
     """A saved config (a run's config.yaml, a checkpoint's), which holds every key of its day.
     One without loss.depth_target predates that option and was trained with log depth, the
-    only target then: it keeps it, though the default has since become metres."""
+    only target then: it keeps it, though the default has since become metres. One without
+    loss.pi predates the kinds of privileged information: depth alone, which is the default."""
     loss = data.get("loss")
     if isinstance(loss, dict) and "depth_target" not in loss:
         data = {**data, "loss": {**loss, "depth_target": "log"}}

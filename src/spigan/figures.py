@@ -14,7 +14,9 @@ from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import Config
 from spigan.data.transforms import tensor_to_image
 from spigan.depth import decode_depth
+from spigan.errors import SpiganError
 from spigan.inference import segment
+from spigan.loss_config import PI_TYPES, LossConfig, pi_order, split_pi
 from spigan.ontology import CLASSES_16, ONTOLOGIES, PALETTE_16, colorize
 from spigan.results import FinishedRun
 from spigan.sim import SKY_DEPTH, SimKnobs, render_pair
@@ -22,6 +24,8 @@ from spigan.sources import validation_samples
 
 GRADIENT_TERMS = {"adversarial": "α·L_GAN", "task": "β·L_T(G(x_s))", "privileged": "γ·L_P(G(x_s))",
                   "perceptual": "δ·L_perc"}
+# Each kind of privileged information's part of γ·L_P (objective.adaptation_step: privileged_KIND).
+PI_GRADIENT_TERMS = {f"privileged_{kind}": f"γ_{kind}·L_{kind}(G(x_s))" for kind in PI_TYPES}
 
 
 def pyplot():
@@ -61,6 +65,31 @@ def depth_to_rgb(depth: np.ndarray, far: float = SKY_DEPTH) -> np.ndarray:
 
     scaled = np.clip(np.log(np.maximum(depth, 1.0)) / np.log(far), 0, 1)
     return (matplotlib.colormaps["magma_r"](scaled)[..., :3] * 255).astype(np.uint8)
+
+
+def normals_to_rgb(normals: np.ndarray) -> np.ndarray:
+    """(3, H, W) normals -> (H, W, 3) uint8 RGB = (n + 1) / 2, each scaled to unit length
+    first (P's raw normals are not); (0, 0, 0), no geometry, is mid-grey."""
+    length = np.linalg.norm(normals, axis=0, keepdims=True)
+    unit = normals / np.maximum(length, 1e-3)  # as losses.cosine_normals (NORMALS_EPS)
+    return np.clip((unit.transpose(1, 2, 0) + 1) / 2 * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def grey_to_rgb(values: np.ndarray) -> np.ndarray:
+    """(H, W) values in [0, 1] -> (H, W, 3) uint8 grey (boundaries: white)."""
+    return np.repeat((np.clip(values, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def privileged_to_rgb(kind: str, value: np.ndarray, loss: LossConfig | None = None) -> np.ndarray:
+    """One kind of privileged information as a picture: P's raw output for it (C_k, H, W),
+    given `loss` (its depth target), or the simulator's (`loss` None): depth in metres
+    through depth_to_rgb, normals as (n + 1) / 2, boundaries grey (P's logit through a
+    sigmoid)."""
+    if kind == "depth":
+        return depth_to_rgb(value[0] if loss is None else decode_depth(value[0], loss.max_depth, loss.depth_target))
+    if kind == "normals":
+        return normals_to_rgb(value)
+    return grey_to_rgb(value[0] if loss is None else 1 / (1 + np.exp(-value[0])))
 
 
 def spread(length: int, count: int) -> list[int]:
@@ -134,9 +163,12 @@ def loss_figure(history: list[dict], early_stop: int | None, title: str = ""):
     panels = 1 + adversarial + bool(shares)
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False)
     ax = axes[0, 0]
+    # Depth's L_P keeps the paper's names; the other kinds of PI are privileged_KIND_source/_adapted.
+    others = [(f"privileged_{kind}_{image}", f"{kind} on {where}") for kind in PI_TYPES[1:]
+              for image, where in (("source", "x_s"), ("adapted", "G(x_s)"))]
     for key, label in (("task_source", "task on x_s"), ("task_adapted", "task on G(x_s)"),
                        ("perceptual", "perceptual"), ("privileged_source", "privileged on x_s"),
-                       ("privileged_adapted", "privileged on G(x_s)"),
+                       ("privileged_adapted", "privileged on G(x_s)"), *others,
                        ("perceptual_task", "φ's segmentation on x_s (pretraining)")):
         if any(h.get(key) for h in history):  # absent, or identically zero (a term the method lacks)
             _curve(ax, its, [h.get(key, float("nan")) for h in history], label=label)
@@ -168,6 +200,11 @@ def loss_figure(history: list[dict], early_stop: int | None, title: str = ""):
         for term, label in GRADIENT_TERMS.items():
             _curve(ax, [h["iteration"] for h in shares], [100 * h[f"generator_gradient_share/{term}"] for h in shares],
                    label=label)
+        logged = {k.split("/", 1)[1] for h in shares for k in h if k.startswith("generator_gradient_share/")}
+        for term, label in pi_terms_shown(logged).items():  # dashed: parts of the privileged term
+            _curve(ax, [h["iteration"] for h in shares],
+                   [100 * h.get(f"generator_gradient_share/{term}", float("nan")) for h in shares], label=label,
+                   linestyle="--")
         ax.set_xlabel("iteration")
         ax.set_ylabel("% of the gradient norms into G")
         ax.set_title("what moves G: each weighted term's share")
@@ -176,6 +213,15 @@ def loss_figure(history: list[dict], early_stop: int | None, title: str = ""):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def pi_terms_shown(logged) -> dict[str, str]:
+    """Of the `logged` gradient terms' names, the kinds of PI whose shares are drawn and
+    tabled (privileged_KIND: label): none with depth alone, the paper's setting, where the
+    kind's share is the privileged term's."""
+    logged = set(logged)
+    shown = {t: label for t, label in PI_GRADIENT_TERMS.items() if t in logged}
+    return shown if set(shown) - {"privileged_depth"} else {}
 
 
 # ---------------------------------------------------------------------------------------
@@ -213,8 +259,10 @@ def write_figures(runs: list[FinishedRun], folder: Path, examples: int = 4) -> d
 
 @torch.no_grad()
 def qualitative(first: dict[str, FinishedRun], folder: Path, examples: int = 4) -> dict[Path, tuple[int, int]]:
-    """Figures 5-6 (source frames; adapted by no_pi; adapted by spigan) and Figures 7-8
-    (target photos; segmentations of source_only, no_pi, spigan; ground truth)."""
+    """Figures 5-6 (source frames; adapted by no_pi; adapted by spigan), P's prediction of
+    each kind of privileged information from spigan's G(x_s) beside the simulator's
+    (privileged.png; cf. Fig. 1's third column), and Figures 7-8 (target photos;
+    segmentations of source_only, no_pi, spigan; ground truth)."""
     from matplotlib.patches import Patch
 
     plt = pyplot()
@@ -234,6 +282,8 @@ def qualitative(first: dict[str, FinishedRun], folder: Path, examples: int = 4) 
         fig.suptitle("Adapted source images (cf. Fig. 5-6)")
         fig.tight_layout()
         written[_save(fig, folder / "adaptation.png", 90)] = (examples, len(cols))
+    if "spigan" in generators:
+        written.update(privileged_figure(first["spigan"], generators["spigan"], folder, examples))
 
     segmenters = {m: _network(first[m], "task") for m in ("source_only", "no_pi", "spigan") if m in first}
     if segmenters:
@@ -257,6 +307,41 @@ def qualitative(first: dict[str, FinishedRun], folder: Path, examples: int = 4) 
     return written
 
 
+@torch.no_grad()
+def privileged_figure(run: FinishedRun, G: torch.nn.Module, folder: Path, examples: int = 4
+                      ) -> dict[Path, tuple[int, int]]:
+    """privileged.png: source frames x_s, G(x_s), and for each kind of privileged information
+    P learnt (loss.pi), P's prediction from G(x_s) beside the simulator's (depth, normals
+    as (n + 1) / 2, boundaries grey). Nothing for a run without P."""
+    P = _network(run, "privileged")
+    if P is None:
+        return {}
+    plt = pyplot()
+    loss = run.cfg.loss
+    kinds = pi_order(loss.pi)
+    try:
+        source = validation_samples(run.cfg, "source", ("image", *kinds))
+    except SpiganError:  # a source without them for the frames shown: P's predictions alone
+        source = validation_samples(run.cfg, "source", ("image",))
+    examples = min(examples, len(source))
+    cols = ["source frame x_s", "G(x_s)"]
+    cols += [title for kind in kinds for title in (f"P's {kind} of G(x_s)", f"{kind} (simulator)")]
+    fig, axes = plt.subplots(examples, len(cols), figsize=(2.8 * len(cols), 1.6 * examples + 0.4), squeeze=False)
+    for i, k in enumerate(spread(len(source), examples)):
+        sample = source[k]
+        x_f = G(sample["image"][None])
+        predicted = split_pi(P(x_f), loss.pi)
+        panels = [tensor_to_image(sample["image"]), tensor_to_image(x_f[0])]
+        for kind in kinds:
+            panels.append(privileged_to_rgb(kind, predicted[kind][0].float().numpy(), loss))
+            truth = sample.get(kind)  # a kind the source cannot give: a blank panel
+            panels.append(privileged_to_rgb(kind, truth.numpy()) if truth is not None else np.zeros_like(panels[0]))
+        draw_row(axes, i, panels, cols, fontsize=9)
+    fig.suptitle(f"P's privileged information from G(x_s), beside the simulator's ({run.method}, seed {run.seed})")
+    fig.tight_layout()
+    return {_save(fig, folder / "privileged.png", 90): (examples, len(cols))}
+
+
 # ---------------------------------------------------------------------------------------
 # The demo (Figure 1)
 # ---------------------------------------------------------------------------------------
@@ -264,8 +349,9 @@ def qualitative(first: dict[str, FinishedRun], folder: Path, examples: int = 4) 
 
 @torch.no_grad()
 def figure_one(cfg: Config, path: Path, spigan: FinishedRun, source_only: FinishedRun, examples: int = 4) -> Path:
-    """Like the paper's Figure 1: simulator frame, G's adaptation, P's depth, then a photo
-    frame with the segmentations of source-only and SPIGAN, and the ground truth."""
+    """Like the paper's Figure 1: simulator frame, G's adaptation, P's depth (or the first
+    kind of privileged information P learnt, without depth), then a photo frame with the
+    segmentations of source-only and SPIGAN, and the ground truth."""
     state = load_checkpoint(spigan.default_checkpoint())
     G = network_from_checkpoint(state, "generator")
     P = network_from_checkpoint(state, "privileged")
@@ -273,7 +359,9 @@ def figure_one(cfg: Config, path: Path, spigan: FinishedRun, source_only: Finish
     source = validation_samples(cfg, "source", ("image",))
     target = validation_samples(cfg)
     plt = pyplot()
-    titles = ["simulator frame x_s", "adapted G(x_s)", "P's depth of G(x_s)", "photo frame",
+    loss = spigan.cfg.loss
+    kind = (pi_order(loss.pi) or ("depth",))[0]  # depth where P learnt it: it comes first
+    titles = ["simulator frame x_s", "adapted G(x_s)", f"P's {kind} of G(x_s)", "photo frame",
               "source-only T", "SPIGAN T", "ground truth"]
     fig, axes = plt.subplots(examples, len(titles), figsize=(2.6 * len(titles), 1.5 * examples + 0.4), squeeze=False)
     for row in range(examples):
@@ -281,8 +369,7 @@ def figure_one(cfg: Config, path: Path, spigan: FinishedRun, source_only: Finish
         x_f = G(x_s)
         panels = [tensor_to_image(x_s[0]), tensor_to_image(x_f[0])]
         if P is not None:
-            loss = spigan.cfg.loss
-            panels.append(depth_to_rgb(decode_depth(P(x_f)[0, 0].numpy(), loss.max_depth, loss.depth_target)))
+            panels.append(privileged_to_rgb(kind, split_pi(P(x_f), loss.pi)[kind][0].numpy(), loss))
         else:
             panels.append(np.zeros_like(panels[0]))
         sample = target[row]

@@ -46,6 +46,36 @@ def l1_depth(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (_wide(prediction) - target).abs()[valid].mean() if valid.any() else _wide(prediction).sum() * 0
 
 
+# Below it, P's normal is divided by NORMALS_EPS rather than by its length. P starts at
+# exactly 0 (FCN-8s' zero-initialised scores), where the cosine is undefined and the
+# gradient of p / |p| is 1 / eps: 1e12 with torch's default eps, which fp16 loss scaling
+# cannot represent. From |p| >= NORMALS_EPS on the loss is exactly 1 - cos.
+NORMALS_EPS = 1e-3
+
+
+def cosine_normals(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The normals' term of Eq. 5: 1 - cos between P's normal (its 3 raw channels,
+    L2-normalised per pixel) and the target's unit normal, averaged over pixels with
+    geometry (target not (0, 0, 0): the sky has none); 0 where no pixel has any.
+    prediction, target (b, 3, h, w)."""
+    prediction, target = _wide(prediction), _wide(target)
+    valid = (target != 0).any(1)  # (b, h, w)
+    cosine = (F.normalize(prediction, dim=1, eps=NORMALS_EPS) * target).sum(1)  # (b, h, w)
+    return (1 - cosine)[valid].mean() if valid.any() else prediction.sum() * 0
+
+
+def balanced_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The boundaries' term of Eq. 5: class-balanced binary cross-entropy (HED, Xie & Tu
+    2015), averaged over pixels. Boundaries are a few per cent of the pixels, so each
+    positive pixel weighs the batch's share of negatives and each negative the share of
+    positives: both classes count equally. A batch without boundaries weighs its negatives
+    0 (HED's rule): nothing to learn from it. logits, target (b, 1, h, w), target in {0, 1}."""
+    logits, target = _wide(logits), _wide(target)
+    positive = target.mean()  # the share of boundary pixels, over the batch
+    weight = torch.where(target > 0.5, 1 - positive, positive)
+    return F.binary_cross_entropy_with_logits(logits, target, weight=weight)
+
+
 def perceptual_loss(features_a: list[torch.Tensor], features_b: list[torch.Tensor]) -> torch.Tensor:
     """Eq. 6: L1 between φ activations; each layer's mean absolute difference, summed over
     the layers (so every layer counts equally whatever its size)."""

@@ -107,11 +107,17 @@ def interval_means(pending: dict[str, list], skip: bool, keep: bool = False) -> 
     return values
 
 
+PI_KIND_PREFIX = "privileged_"  # generator_gradient/privileged_KIND: a kind of PI's part of the privileged term
+
+
 def with_gradient_shares(values: dict[str, float]) -> dict[str, float]:
-    """Adds each term's share of the gradient G receives: its norm over the sum of the
-    terms' norms (the "PI share" of issue 14 is generator_gradient_share/privileged)."""
+    """Adds each term's share of the gradient G receives: its norm over the sum of the norms
+    of Eq. 1's terms (the "PI share" of issue 14 is generator_gradient_share/privileged). A
+    kind of PI's (privileged_depth, privileged_normals, ...) is over the same sum: its
+    part of the privileged term, not added to it (the privileged term's norm is that of the
+    kinds' gradients summed, not the sum of their norms)."""
     norms = {k.split("/", 1)[1]: v for k, v in values.items() if k.startswith("generator_gradient/")}
-    total = sum(norms.values())
+    total = sum(v for name, v in norms.items() if not name.startswith(PI_KIND_PREFIX))
     if total > 0:
         values.update({f"generator_gradient_share/{name}": v / total for name, v in norms.items()})
     return values

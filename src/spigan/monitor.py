@@ -19,9 +19,9 @@ import torch
 from spigan.config import Config
 from spigan.data import io
 from spigan.data.transforms import tensor_to_image
-from spigan.depth import decode_depth
 from spigan.errors import SpiganError
-from spigan.figures import depth_to_rgb
+from spigan.figures import privileged_to_rgb
+from spigan.loss_config import split_pi
 from spigan.inference import segment
 from spigan.metrics_log import MetricsLog
 from spigan.networks import Networks
@@ -34,7 +34,8 @@ log = logging.getLogger("spigan")
 SAMPLES = 2  # frames of each domain in the image panels
 VALIDATION_TAG = "target_val/miou_uses_target_labels_not_for_model_selection"
 COLUMNS = {
-    "source": "x_s | G(x_s) | P's depth of G(x_s) | T(x_s) | labels y_s (columns present as the method has them)",
+    "source": "x_s | G(x_s) | P's depth of G(x_s) (and each other kind of privileged information P learns: normals "
+              "as (n + 1) / 2, boundaries grey) | T(x_s) | labels y_s (columns present as the method has them)",
     "target": "target frame | T(x) | its labels (target validation labels, shown only)",
 }
 
@@ -105,9 +106,9 @@ class Monitor:
                     adapted = nets.generator(x)
                     panels.append(tensor_to_image(adapted[0]))
                     if nets.privileged is not None:
-                        encoded = nets.privileged(adapted)[0, 0].float().cpu().numpy()
                         loss = self.cfg.loss
-                        panels.append(depth_to_rgb(decode_depth(encoded, loss.max_depth, loss.depth_target)))
+                        for kind, raw in split_pi(nets.privileged(adapted), loss.pi).items():
+                            panels.append(privileged_to_rgb(kind, raw[0].float().cpu().numpy(), loss))
                 panels.append(colorize(segment(nets.task, x)[0].cpu().numpy().astype(np.uint8), palette))
                 labels = frame["labels"].numpy().astype(np.uint8)
                 panels.append(colorize(io.resize(labels, x.shape[-2:], nearest=True), palette))

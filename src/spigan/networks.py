@@ -11,7 +11,7 @@ from torch import nn
 
 @dataclass
 class Networks:
-    """T always; G and D for the adapted variants; P when γ > 0; φ when δ > 0; P, φ and
+    """T always; G and D for the adapted variants; P when some γ_k > 0 (loss.pi); φ when δ > 0; P, φ and
     φ's segmentation head when pretraining."""
 
     task: nn.Module  # T

@@ -5,8 +5,12 @@ x_r), then `generator_steps` adaptation steps with D fixed: each updates G, and 
 also updates T and P. In every adaptation step L_T and L_P on G(x_s) reach G's
 parameters: the privileged information constrains the adaptation through them.
 
+P may learn several kinds of privileged information (loss.pi: depth, the paper's; normals;
+boundaries), each from the channels of its own head (loss_config.split_pi): Eq. 5 becomes
+Σ_k γ_k·L_P_k, on x_s and G(x_s) as the paper's, and every L_P_k(G(x_s)) reaches G.
+
 Besides: the supervised step (T alone: `source_only`, `target_only`) and the pretraining
-step (T, P and φ on the simulator's labels and depth: `pretrain`).
+step (T, P and φ on the simulator's labels and privileged information: `pretrain`).
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import torch
 from torch import nn
 
 from spigan.depth import depth_prediction, encode_depth
-from spigan.loss_config import LossConfig
+from spigan.errors import SpiganError
+from spigan.loss_config import LossConfig, split_pi
 from spigan.losses import (
     adversarial_loss,
+    balanced_bce,
+    cosine_normals,
     cross_entropy,
     discriminator_loss,
     l1_depth,
@@ -82,21 +89,67 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
     return {"discriminator": loss.detach(), **applied}
 
 
+def privileged_targets(z_s: dict[str, torch.Tensor], w: LossConfig) -> dict[str, torch.Tensor]:
+    """What P regresses for each kind of PI in w.pi, from the batch's z_s (by kind): depth
+    encoded (spigan.depth: w.max_depth, w.depth_target, w.depth_far); normals and
+    boundaries as they come. A kind missing from z_s (a source that cannot give it) is an
+    error naming it."""
+    missing = [kind for kind in w.pi if kind not in z_s]
+    if missing:
+        raise SpiganError(f"loss.pi: the source's batches carry no {', '.join(missing)} (P learns "
+                          f"{', '.join(w.pi)}; they carry {', '.join(z_s) or 'no privileged information'})")
+    return {kind: encode_depth(z_s[kind], w.max_depth, w.depth_target, w.depth_far) if kind == "depth" else z_s[kind]
+            for kind in w.pi}
+
+
+def privileged_losses(raw: torch.Tensor, targets: dict[str, torch.Tensor], w: LossConfig) -> dict[str, torch.Tensor]:
+    """L_P_k of each kind of PI in w.pi, from P's raw output (b, Σ_k C_k, h, w) against
+    `targets` (privileged_targets): depth the L1 of Eq. 5, normals 1 - cosine, boundaries
+    the class-balanced cross-entropy (spigan.losses)."""
+    out = {}
+    for kind, prediction in split_pi(raw, w.pi).items():
+        if kind == "depth":
+            out[kind] = l1_depth(depth_prediction(prediction, w.max_depth, w.depth_target), targets[kind])
+        elif kind == "normals":
+            out[kind] = cosine_normals(prediction, targets[kind])
+        else:  # boundaries: one logit per pixel
+            out[kind] = balanced_bce(prediction, targets[kind])
+    return out
+
+
+def term_name(kind: str, image: str) -> str:
+    """The logged name of L_P_k on `image` ("source": x_s, "adapted": G(x_s)): depth keeps
+    the paper's privileged_source / privileged_adapted; the others privileged_KIND_IMAGE."""
+    return f"privileged_{image}" if kind == "depth" else f"privileged_{kind}_{image}"
+
+
+def _weighted_sum(terms: dict[str, torch.Tensor], weights: dict[str, float], zero: torch.Tensor) -> torch.Tensor:
+    """Σ_k weights[k]·terms[k] (`zero` without terms). With one term exactly weight·term:
+    no addition, so a depth-only run computes what it did before the kinds of PI."""
+    weighted = [weights[kind] * term for kind, term in terms.items()]
+    return sum(weighted[1:], weighted[0]) if weighted else zero
+
+
 def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig,
-                    x_s: torch.Tensor, y_s: torch.Tensor, z_s: torch.Tensor, update_task_and_privileged: bool,
-                    skip_nonfinite: bool = False, scaler: torch.amp.GradScaler | None = None,
+                    x_s: torch.Tensor, y_s: torch.Tensor, z_s: dict[str, torch.Tensor],
+                    update_task_and_privileged: bool, skip_nonfinite: bool = False,
+                    scaler: torch.amp.GradScaler | None = None,
                     measure_generator_gradients: bool = False) -> dict[str, torch.Tensor]:
     """One step of G (and of T and P if `update_task_and_privileged`) with D fixed.
 
-    `w` holds α, β, γ, δ of Eq. 1 (the variant's effective weights, spigan.variant) and the
-    depth target of Eq. 5 (w.depth_target, w.max_depth, w.depth_far; spigan.depth) and what P
-    learns from (w.p_trained_on: both as in the paper, or source, x_s only).
-    x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
+    `w` holds α, β, δ of Eq. 1 and γ_k of each kind of PI P learns (w.pi, w.pi_weights();
+    the variant's effective weights, spigan.variant), the depth target of Eq. 5
+    (w.depth_target, w.max_depth, w.depth_far; spigan.depth) and what P learns from
+    (w.p_trained_on: both as in the paper, or source, x_s only).
+    x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s the privileged information by
+    kind, those of w.pi at least: "depth" (b, 1, h, w) metres, "normals" (b, 3, h, w) unit
+    vectors ((0, 0, 0) without geometry), "boundaries" (b, 1, h, w) in {0, 1}.
     Terms on x_s alone carry no gradient to G, so they are computed only when T and P move;
     then x_s and G(x_s) go through T (and P) as one batch, which equals two passes as
     neither network normalises over the batch.
     `measure_generator_gradients`: also returns the norm of the gradient each weighted term
-    sends into G's parameters (see generator_gradient_norms); the update is unchanged.
+    sends into G's parameters (see generator_gradient_norms), and that of each kind of PI
+    (privileged_KIND); the update is unchanged.
     """
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     update = update_task_and_privileged
@@ -105,7 +158,7 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     if P is not None:
         P.requires_grad_(update)
     zero = x_s.new_zeros(())
-    z_target = encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far)
+    targets = privileged_targets(z_s, w) if P is not None else {}
     b = len(x_s)
 
     x_f = G(x_s)  # adapted images, shared by every term below
@@ -115,17 +168,15 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
         task_source, task_adapted = cross_entropy(logits_s, y_s), cross_entropy(logits_f, y_s)
     else:
         task_source, task_adapted = zero, cross_entropy(T(x_f), y_s)
-    priv_source = priv_adapted = zero
-    if P is not None:
-        depth_of = lambda net, x: depth_prediction(net(x), w.max_depth, w.depth_target)  # noqa: E731
+    priv_source, priv_adapted = {}, {}  # L_P_k on x_s and on G(x_s), by kind
     if P is not None and update and w.p_trained_on == "both":
-        depth_s, depth_f = depth_of(P, torch.cat([x_s, x_f])).split([b, b])
-        priv_source, priv_adapted = l1_depth(depth_s, z_target), l1_depth(depth_f, z_target)
+        raw_s, raw_f = P(torch.cat([x_s, x_f])).split([b, b])
+        priv_source, priv_adapted = privileged_losses(raw_s, targets, w), privileged_losses(raw_f, targets, w)
     elif P is not None and update:  # p_trained_on "source": L_P(G(x_s)) reaches G, not P
-        priv_source = l1_depth(depth_of(P, x_s), z_target)
-        priv_adapted = l1_depth(depth_of(_with_fixed_weights(P), x_f), z_target)
+        priv_source = privileged_losses(P(x_s), targets, w)
+        priv_adapted = privileged_losses(_with_fixed_weights(P)(x_f), targets, w)
     elif P is not None:  # P does not move in this step
-        priv_adapted = l1_depth(depth_of(P, x_f), z_target)
+        priv_adapted = privileged_losses(P(x_f), targets, w)
     if phi is not None:
         with torch.no_grad():  # φ(x_s) is a constant target
             target_features = phi(x_s)
@@ -133,25 +184,32 @@ def adaptation_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     else:
         perc = zero
     task = task_source + task_adapted  # Eq. 3
-    privileged = priv_source + priv_adapted  # Eq. 5
+    gamma = w.pi_weights()
+    # Eq. 5 for each kind of PI, weighted by its γ_k: γ·L_P = Σ_k γ_k·(L_P_k(x_s) + L_P_k(G(x_s))).
+    privileged = _weighted_sum({k: priv_source.get(k, zero) + f for k, f in priv_adapted.items()}, gamma, zero)
 
-    total = w.adversarial * adv + w.task * task + w.privileged * privileged + w.perceptual * perc  # Eq. 1
+    total = w.adversarial * adv + w.task * task + privileged + w.perceptual * perc  # Eq. 1 (γ_k inside privileged)
 
     # What reaches G: only the terms on G(x_s) (those on x_s alone give G no gradient).
     weighted = {"adversarial": w.adversarial * adv, "task": w.task * task_adapted,
-                "privileged": w.privileged * priv_adapted, "perceptual": w.perceptual * perc}
-    norms = generator_gradient_norms(G, weighted) if measure_generator_gradients else {}
+                "privileged": _weighted_sum(priv_adapted, gamma, zero), "perceptual": w.perceptual * perc}
+    norms = {}
+    if measure_generator_gradients:
+        # And each kind's own (privileged_KIND); one kind's is the privileged term's: no extra pass.
+        several = len(priv_adapted) > 1
+        kinds = {f"privileged_{k}": gamma[k] * f for k, f in priv_adapted.items()} if several else {}
+        norms = generator_gradient_norms(G, {**weighted, **kinds})
+        if not several:
+            norms.update({f"privileged_{k}": norms["privileged"] for k in priv_adapted})
     moving = ["generator"] + (["task", "privileged"] if update else [])
     applied = _apply({n: optimizers[n] for n in moving if n in optimizers}, total, skip_nonfinite, scaler)
     terms = {"adversarial": adv, "task_adapted": task_adapted, "total": total, **applied}
     if phi is not None:
         terms["perceptual"] = perc
-    if P is not None:
-        terms["privileged_adapted"] = priv_adapted
+    terms.update({term_name(k, "adapted"): v for k, v in priv_adapted.items()})
     if update:
         terms["task_source"] = task_source
-        if P is not None:
-            terms["privileged_source"] = priv_source
+        terms.update({term_name(k, "source"): v for k, v in priv_source.items()})
     terms.update({f"generator_gradient/{name}": norm for name, norm in norms.items()})
     return {k: v.detach() for k, v in terms.items()}
 
@@ -191,15 +249,25 @@ def supervised_step(task_net: nn.Module, optimizer: torch.optim.Optimizer, x: to
     return {"task_source": loss.detach(), **applied}
 
 
+def pretraining_weights(w: LossConfig) -> dict[str, float]:
+    """How P's kinds of PI weigh against each other in pretraining: as in Eq. 5 (γ_k), scaled
+    to sum to 1, so that one kind alone weighs exactly 1 (its loss unweighted, as before the
+    kinds of PI); equal where every γ_k is 0."""
+    gamma = w.pi_weights()
+    total = sum(gamma.values())
+    return {k: g / total if total > 0 else 1 / len(gamma) for k, g in gamma.items()}
+
+
 def pretrain_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], w: LossConfig, x_s: torch.Tensor,
-                  y_s: torch.Tensor, z_s: torch.Tensor, skip_nonfinite: bool = False,
+                  y_s: torch.Tensor, z_s: dict[str, torch.Tensor], skip_nonfinite: bool = False,
                   scaler: torch.amp.GradScaler | None = None) -> dict[str, torch.Tensor]:
     """Pretraining on the simulator (`train.method: pretrain`): T, P and φ learn from one
     source batch, each from its own loss, each with its own Adam.
 
     - T: the cross-entropy against y_s (Eq. 4 on x_s, as `source_only`).
-    - P: the L1 of Eq. 5 on x_s alone, with the configured depth target (w.depth_target,
-      w.max_depth, w.depth_far).
+    - P: Eq. 5 on x_s alone for each kind of PI in w.pi (the L1 of depth with the configured
+      target: w.depth_target, w.max_depth, w.depth_far), weighted by pretraining_weights
+      (depth alone: its L1, unweighted).
     - φ: trained as a segmentation backbone, its VGG19 features under a light head
       (nets.perceptual_head: a score layer on each tapped layer, models.PerceptualHead),
       with the cross-entropy against y_s. The paper's φ has ImageNet features, learned by
@@ -207,21 +275,24 @@ def pretrain_step(nets: Networks, optimizers: dict[str, torch.optim.Optimizer], 
       apart in the layers the perceptual loss compares. Only φ's features are kept as φ
       (the head is stored beside them, under its own name, and no later run uses it).
 
-    x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s (b, 1, h, w) depth in metres.
-    Returns the loss terms: task_source, privileged_source, perceptual_task (and _apply's).
+    x_s (b, 3, h, w) in [-1, 1]; y_s (b, h, w) labels; z_s the privileged information by kind
+    (adaptation_step).
+    Returns the loss terms: task_source, privileged_source (depth; privileged_KIND_source for
+    the others), perceptual_task (and _apply's).
     """
     T, P, phi, head = nets.task, nets.privileged, nets.perceptual, nets.perceptual_head
     T.requires_grad_(True)
     P.requires_grad_(True)
     getattr(phi, "module", phi).unfreeze_()  # built frozen, φ learns here (under DDP: the module inside)
     task = cross_entropy(T(x_s), y_s)
-    depth = depth_prediction(P(x_s), w.max_depth, w.depth_target)
-    privileged = l1_depth(depth, encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far))
+    priv_source = privileged_losses(P(x_s), privileged_targets(z_s, w), w)
+    privileged = _weighted_sum(priv_source, pretraining_weights(w), x_s.new_zeros(()))
     perceptual_task = cross_entropy(head(phi(x_s)), y_s)
     # The three networks share no parameter, so one backward pass of the sum gives each the
     # gradient of its own loss alone: the sum weighs nothing against anything.
     total = task + privileged + perceptual_task
     applied = _apply({n: optimizers[n] for n in ("task", "privileged", "perceptual", "perceptual_head")}, total,
                      skip_nonfinite, scaler)
-    terms = {"task_source": task, "privileged_source": privileged, "perceptual_task": perceptual_task}
+    terms = {"task_source": task, **{term_name(k, "source"): v for k, v in priv_source.items()},
+             "perceptual_task": perceptual_task}
     return {**{k: v.detach() for k, v in terms.items()}, **applied}

@@ -10,9 +10,11 @@ from __future__ import annotations
 import torch
 
 from spigan.depth import depth_prediction, encode_depth
-from spigan.loss_config import LossConfig
+from spigan.loss_config import PI_CHANNELS, PI_TYPES, LossConfig
 from spigan.losses import (
     adversarial_loss,
+    balanced_bce,
+    cosine_normals,
     cross_entropy,
     discriminator_loss,
     l1_depth,
@@ -25,6 +27,7 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
                     batches: list[dict[str, torch.Tensor]], x_r: torch.Tensor, task_learns: bool = True) -> list[dict]:
     """One D step on (batches[0], x_r), then one adaptation step per source batch, the
     first also updating T and P unless `task_learns` is False (train.adaptation_warmup).
+    A batch carries "image", "labels" and each kind of privileged information in w.pi.
     Returns the loss terms of each step, as floats."""
     G, D, T, P, phi = nets.generator, nets.discriminator, nets.task, nets.privileged, nets.perceptual
     for net in (G, D, T, P, phi):
@@ -40,19 +43,19 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
     logs.append({"discriminator": d_loss.item()})
 
     for k, batch in enumerate(batches):
-        x_s, y_s, z_s = batch["image"], batch["labels"], batch["depth"]
-        z = encode_depth(z_s, w.max_depth, w.depth_target, w.depth_far)
+        x_s, y_s = batch["image"], batch["labels"]
         adv = adversarial_loss(D(G(x_s)))
         task = cross_entropy(T(x_s), y_s) + cross_entropy(T(G(x_s)), y_s)
         priv = torch.zeros(())
         if P is not None:
-            depth = lambda net, x: depth_prediction(net(x), w.max_depth, w.depth_target)  # noqa: E731
             # p_trained_on "source": P's weights are constants in the G(x_s) term.
             P_f = P if w.p_trained_on == "both" else (
                 lambda x: torch.func.functional_call(P, {n: p.detach() for n, p in P.named_parameters()}, (x,)))
-            priv = l1_depth(depth(P, x_s), z) + l1_depth(depth(P_f, G(x_s)), z)
+            gamma = {"depth": w.privileged, "normals": w.privileged_normals, "boundaries": w.privileged_boundaries}
+            priv = sum(gamma[kind] * (_privileged_loss(P(x_s), kind, batch, w)
+                                      + _privileged_loss(P_f(G(x_s)), kind, batch, w)) for kind in w.pi)
         perc = perceptual_loss(phi(x_s), phi(G(x_s))) if phi is not None else torch.zeros(())
-        total = w.adversarial * adv + w.task * task + w.privileged * priv + w.perceptual * perc
+        total = w.adversarial * adv + w.task * task + priv + w.perceptual * perc
         for opt in optimizers.values():
             opt.zero_grad()
         total.backward()
@@ -65,3 +68,16 @@ def plain_iteration(nets: Networks, optimizers: dict[str, torch.optim.Optimizer]
         # give G no gradient), so only the first step's total is comparable.
         logs.append({"adversarial": adv.item(), **({"total": total.item()} if k == 0 and task_learns else {})})
     return logs
+
+
+def _privileged_loss(raw: torch.Tensor, kind: str, batch: dict[str, torch.Tensor], w: LossConfig) -> torch.Tensor:
+    """L_P of one kind of privileged information: its channels of P's output (P stacks the
+    configured kinds in PI_TYPES' order) against the batch's."""
+    start = sum(PI_CHANNELS[k] for k in PI_TYPES[:PI_TYPES.index(kind)] if k in w.pi)
+    prediction = raw[:, start: start + PI_CHANNELS[kind]]
+    if kind == "depth":
+        return l1_depth(depth_prediction(prediction, w.max_depth, w.depth_target),
+                        encode_depth(batch["depth"], w.max_depth, w.depth_target, w.depth_far))
+    if kind == "normals":
+        return cosine_normals(prediction, batch["normals"])
+    return balanced_bce(prediction, batch["boundaries"])

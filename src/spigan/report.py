@@ -12,7 +12,7 @@ import numpy as np
 
 from spigan.errors import SpiganError
 from spigan.evaluate import negative_transfer
-from spigan.figures import GRADIENT_TERMS, write_figures
+from spigan.figures import GRADIENT_TERMS, PI_GRADIENT_TERMS, pi_terms_shown, write_figures
 from spigan.results import FinishedRun, load_run
 from spigan.variant import METHODS
 
@@ -135,14 +135,15 @@ def starts_markdown(runs: list[FinishedRun]) -> str:
 def gradient_shares(runs: list[FinishedRun]) -> dict:
     """Per adapted method: each term's median share of G's gradient over a run's logged
     iterations, as mean ± std over seeds (runs logged before the diagnostic existed are
-    left out)."""
+    left out); each kind of privileged information's too (privileged_KIND: its part of the
+    privileged term, over the same total)."""
     out = {}
     for method in METHODS:
         medians: dict[str, list[float]] = {}
         for r in (r for r in runs if r.method == method and r.cfg.variant().adapted):
             path = r.path / "metrics.jsonl"
             rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-            for term in GRADIENT_TERMS:
+            for term in (*GRADIENT_TERMS, *PI_GRADIENT_TERMS):
                 values = [row[f"generator_gradient_share/{term}"] for row in rows
                           if f"generator_gradient_share/{term}" in row]
                 if values:
@@ -155,10 +156,13 @@ def gradient_shares(runs: list[FinishedRun]) -> dict:
 def shares_markdown(shares: dict) -> str:
     if not shares:
         return ""
-    terms = list(GRADIENT_TERMS)
+    kinds = pi_terms_shown(term for entry in shares.values() for term in entry)  # a column each
+    labels = {**GRADIENT_TERMS, **kinds}
+    terms = list(labels)
+    note = " (γ_k·L_k: a kind of privileged information's part of γ·L_P, over the same total)" if kinds else ""
     lines = ["## What moves G", "", "Each weighted term's share of the gradient norms G receives (median over a run's "
-             "logged iterations; mean ± std over seeds), in %:", "",
-             "| method | " + " | ".join(GRADIENT_TERMS[t] for t in terms) + " |", "|---" * (len(terms) + 1) + "|"]
+             f"logged iterations; mean ± std over seeds), in %{note}:", "",
+             "| method | " + " | ".join(labels[t] for t in terms) + " |", "|---" * (len(terms) + 1) + "|"]
     for method, entry in shares.items():
         lines.append(f"| {method} | " + " | ".join(_pm(entry[t]) if t in entry else "-" for t in terms) + " |")
     return "\n".join(lines) + "\n"

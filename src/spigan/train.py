@@ -79,14 +79,16 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
     a fresh source batch, the first of which also updates T and P (paper §4.1).
     `step_nets` holds, per kind of step, the networks to call (distributed.step_networks).
     `measure_gradients`: the first adaptation step also measures what each term of Eq. 1
-    sends into G (objective.generator_gradient_norms). Images and depth reach the networks in
-    `dtype` (float64 under fp64). `task_learns=False` (train.adaptation_warmup): T, P fixed."""
+    sends into G (objective.generator_gradient_norms). Images and the privileged information
+    (z_s: variant.weights.pi's kinds) reach the networks in `dtype` (float64 under fp64).
+    `task_learns=False` (train.adaptation_warmup): T, P fixed."""
     if not variant.adapted:  # one step on one labelled batch: of T alone, or of T, P and φ (pretrain)
         batch = next(source_it)
         x, y = batch["image"].to(device, dtype), batch["labels"].to(device)
         if variant.pretraining:
             step = pretrain_step(step_nets["pretrain"], optimizers, variant.weights, x, y,
-                                 batch["depth"].to(device, dtype), skip_nonfinite, scaler)
+                                 {key: v.to(device, dtype) for key, v in batch.items() if key in variant.weights.pi},
+                                 skip_nonfinite, scaler)
         else:
             step = supervised_step(step_nets["supervised"].task, optimizers["task"], x, y, skip_nonfinite, scaler)
         return {k: [v] for k, v in step.items()}
@@ -102,7 +104,7 @@ def run_iteration(variant: Variant, step_nets: dict[str, Networks], optimizers: 
         update = k == 0 and task_learns
         step = adaptation_step(step_nets["all" if update else "generator"], optimizers, variant.weights,
                                batch["image"].to(device, dtype), batch["labels"].to(device),
-                               batch["depth"].to(device, dtype),
+                               {key: v.to(device, dtype) for key, v in batch.items() if key in variant.weights.pi},
                                update_task_and_privileged=update, skip_nonfinite=skip_nonfinite, scaler=scaler,
                                measure_generator_gradients=measure_gradients and k == 0)
         for name, value in step.items():
@@ -167,7 +169,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
 
     nets = build_networks(cfg, device, precision.dtype)
     # A new run only: a resumed one continues from its own checkpoint's weights.
-    init_from = (init_weights_from(nets, t.init_from, class_names(cfg), t.init_networks)
+    init_from = (init_weights_from(nets, t.init_from, class_names(cfg), t.init_networks, cfg.loss.pi)
                  if t.init_from and resume is None else None)
     optimizers = build_optimizers(nets, cfg)
     source_it, target_it = _data_streams(cfg, variant, ctx, progress)
