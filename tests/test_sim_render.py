@@ -57,7 +57,7 @@ def test_labels_and_depth_are_exact_ray_casts():
     """Labels and depth are the nearest primitive along each pixel's ray, whatever the
     look: re-cast here independently of the renderer, they agree pixel for pixel."""
     from spigan.sim import sim_view
-    from spigan.sim.geometry import cast_primary
+    from spigan.sim.casting import cast_primary
 
     for knobs in KNOBS:
         scene_rng, camera_rng, _, clutter_rng = frame_streams(4, 2, "sim")
@@ -65,7 +65,7 @@ def test_labels_and_depth_are_exact_ray_casts():
         prims = scene.visible_primitives(camera)
         depth, index, _ = cast_primary(camera, prims, 30, 40)
         frame = render_frame(4, 2, 30, 40, "sim", knobs)
-        labels = np.where(index >= 0, np.asarray([p.label for p in prims])[index], CLASS_INDEX["sky"])
+        labels = np.where(index >= 0, prims.label[index], CLASS_INDEX["sky"])
         np.testing.assert_array_equal(frame.labels, labels)
         np.testing.assert_array_equal(frame.depth, np.where(index >= 0, np.minimum(depth, SKY_DEPTH), SKY_DEPTH)
                                       .astype(np.float32))
@@ -142,7 +142,7 @@ def largest_object_share(knobs, n=60):
     for i in range(n):
         scene_rng, camera_rng, _, clutter_rng = frame_streams(1, i, "sim")
         _, _, hits = sim_view(generate_scene(scene_rng), camera_rng, clutter_rng, 24, 32, knobs)
-        objects = np.asarray([p.object_id for p in hits.prims])[hits.pid]
+        objects = hits.table.object_id[hits.pid]
         shares.append(np.bincount(objects).max() / hits.depth.size if objects.size else 0.0)
     return np.array(shares)
 

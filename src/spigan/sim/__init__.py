@@ -20,8 +20,9 @@ from spigan.sim.geometry import Camera
 from spigan.sim.hits import Hits, trace
 from spigan.sim.knobs import SimKnobs
 from spigan.sim.randomize import distractors
-from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render
+from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render_view
 from spigan.sim.scene import Scene, generate_scene, sample_camera
+from spigan.sim.table import PrimitiveTable
 
 __all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "SimKnobs", "render_frame", "render_pair",
            "frame_streams", "sim_view", "check_render_memory"]
@@ -63,10 +64,10 @@ def render_frame(seed: int, index: int, height: int, width: int, domain: str, kn
     scene = generate_scene(scene_rng)
     if domain == "photo":
         camera = sample_camera(scene.layout, camera_rng, "photo")
-        return render(scene, camera, height, width, domain, effects_rng)
+        return render_view(scene, camera, height, width, domain, effects_rng)
     knobs = knobs or SimKnobs()
     scene, camera, hits = sim_view(scene, camera_rng, clutter_rng, height, width, knobs)
-    return render(scene, camera, height, width, domain, effects_rng, knobs, hits)
+    return render_view(scene, camera, height, width, domain, effects_rng, knobs, hits)
 
 
 def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.random.Generator, height: int,
@@ -75,13 +76,13 @@ def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.rand
     that camera's view, and its trace. While one object would fill more than
     `DEGENERATE_SHARE` of the frame (a wall, a bus, the road itself, a distractor), the
     camera and distractors are drawn again, unless `knobs.degenerate`."""
-    first_id = 1 + max(p.object_id for p in scene.primitives)
+    first_id = 1 + int(scene.table.object_id.max())
     for _ in range(_CAMERA_ATTEMPTS):
         camera = sample_camera(scene.layout, camera_rng, "sim", knobs.camera)
         seen = scene
         if knobs.randomization > 0:
-            seen = replace(scene, primitives=scene.primitives + distractors(camera, clutter_rng, knobs.randomization,
-                                                                            first_id))
+            clutter = distractors(camera, clutter_rng, knobs.randomization, first_id)
+            seen = replace(scene, table=scene.table.concat(PrimitiveTable.of(clutter)))
         hits = trace(seen, camera, height, width)
         if knobs.degenerate or not is_degenerate(hits):
             break
@@ -90,7 +91,7 @@ def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.rand
 
 def is_degenerate(hits: Hits) -> bool:
     """Whether one object covers more than `DEGENERATE_SHARE` of the frame."""
-    objects = np.asarray([p.object_id for p in hits.prims] or [0])[hits.pid]
+    objects = hits.table.object_id[hits.pid]
     return bool(objects.size) and np.bincount(objects).max() > DEGENERATE_SHARE * hits.depth.size
 
 
@@ -105,5 +106,5 @@ def render_pair(seed: int, index: int, height: int, width: int, camera_domain: s
     else:
         camera = sample_camera(scene.layout, camera_rng, camera_domain)
         hits = trace(scene, camera, height, width)
-    return (render(scene, camera, height, width, "sim", effects_rng, knobs, hits),
-            render(scene, camera, height, width, "photo", effects_rng, hits=hits))
+    return (render_view(scene, camera, height, width, "sim", effects_rng, knobs, hits),
+            render_view(scene, camera, height, width, "photo", effects_rng, hits=hits))

@@ -15,7 +15,8 @@ from spigan.ontology import IGNORE
 from spigan.sim import textures as tx
 from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Primitive
 from spigan.sim.hits import Hits
-from spigan.sim.materials import Surfaces, srgb
+from spigan.sim.color import srgb
+from spigan.sim.materials import Surfaces
 
 DISTRACTOR = "distractor"
 
@@ -50,7 +51,7 @@ def randomize_surfaces(surfaces: Surfaces, hits: Hits, rng: np.random.Generator,
     if not n or strength <= 0:
         return
     salt = int(rng.integers(1 << 30))
-    ids = np.asarray([p.object_id for p in hits.prims], dtype=np.int64)
+    ids = hits.table.object_id
 
     def per_object(key: int) -> np.ndarray:
         return tx._lattice(ids, np.full(len(ids), key, dtype=np.int64), salt)[hits.pid]
