@@ -34,7 +34,8 @@ def test_nearest_primitive_wins_and_sky_is_unhit():
 
 def test_ground_plane_depth_matches_geometry():
     cam = Camera(x=0, y=1.5, z=0, yaw=0, pitch=math.radians(-10), hfov=math.radians(60))
-    depth, index, rays = cast_primary(cam, PrimitiveTable.of([Ground(label=0, material="asphalt", color=(0, 0, 0))]), 32, 32)
+    road = PrimitiveTable.of([Ground(label=0, material="asphalt", color=(0, 0, 0))])
+    depth, index, rays = cast_primary(cam, road, 32, 32)
     hit = np.isfinite(depth)
     points = cam.position + depth[..., None] * rays
     np.testing.assert_allclose(points[hit][:, 1], 0.0, atol=1e-9)

@@ -177,3 +177,38 @@ def test_sim_frames_look_like_streets():
     assert share["road"] + share["building"] + share["sky"] + share["vegetation"] > 0.6, share
     for name in ("person", "pole", "traffic sign"):
         assert share[name] > 0.0005, (name, share)
+
+
+def test_sim_render_names_a_module_and_render_frame_stays_public():
+    import types
+
+    import spigan.sim
+    import spigan.sim.render
+
+    assert isinstance(spigan.sim.render, types.ModuleType)  # not a function shadowing it
+    assert spigan.sim.render.__name__ == "spigan.sim.render" and callable(spigan.sim.render_frame)
+
+
+@pytest.mark.parametrize("domain", ["sim", "photo"])
+def test_a_frames_pixels_follow_from_its_draws_alone(domain):
+    """Every random value of the renderers is drawn before shading: the same scene, camera
+    and draws give the same pixels, whatever else was drawn from the stream since, and other
+    draws give other pixels."""
+    from spigan.sim import render_view, sim_view
+    from spigan.sim.draws import draw_photo, draw_sim
+
+    knobs = SimKnobs(randomization=0.5)
+    scene_rng, camera_rng, effects_rng, clutter_rng = frame_streams(8, 1, "sim")
+    scene, camera, hits = sim_view(generate_scene(scene_rng), camera_rng, clutter_rng, 24, 40, knobs)
+
+    def draw(rng):
+        return draw_sim(rng, knobs.randomization) if domain == "sim" else draw_photo(rng, 24, 40)
+
+    draws = draw(effects_rng)
+    first = render_view(scene, camera, 24, 40, draws, knobs, hits)
+    effects_rng.random(1000)  # a stream moved on: no shading code may read it
+    again = render_view(scene, camera, 24, 40, draws, knobs, hits)
+    np.testing.assert_array_equal(first.rgb, again.rgb)
+    other = render_view(scene, camera, 24, 40, draw(np.random.default_rng(1)), knobs, hits)
+    assert not np.array_equal(first.rgb, other.rgb)
+    np.testing.assert_array_equal(first.labels, other.labels)

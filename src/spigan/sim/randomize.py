@@ -45,12 +45,12 @@ def distractors(camera: Camera, rng: np.random.Generator, strength: float, first
     return out
 
 
-def randomize_surfaces(surfaces: Surfaces, hits: Hits, rng: np.random.Generator, strength: float) -> None:
-    """Random textures on a share `strength` of the objects, colour jitter on the rest (in place)."""
+def randomize_surfaces(surfaces: Surfaces, hits: Hits, salt: int, strength: float) -> None:
+    """Random textures on a share `strength` of the objects, colour jitter on the rest (in
+    place); `salt` makes the choices per frame."""
     n = len(hits.pid)
     if not n or strength <= 0:
         return
-    salt = int(rng.integers(1 << 30))
     ids = hits.table.object_id
 
     def per_object(key: int) -> np.ndarray:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spigan.sim.draws import PhotoDraws, SimDraws
 from spigan.sim.geometry import Camera
 from spigan.sim.hits import SKY_DEPTH, Hits, camera_normals, instance_ids, labels_and_depth, trace
 from spigan.sim.knobs import SimKnobs
@@ -32,20 +33,19 @@ class Frame:
     instances: np.ndarray  # (H, W) uint16 instance ids, 0 for stuff (hits.instance_ids)
 
 
-def render_view(scene: Scene, camera: Camera, height: int, width: int, domain: str, rng: np.random.Generator,
+def render_view(scene: Scene, camera: Camera, height: int, width: int, draws: SimDraws | PhotoDraws,
                 knobs: SimKnobs | None = None, hits: Hits | None = None) -> Frame:
-    """Renders `scene` through `camera` with the `sim` or `photo` renderer.
+    """Renders `scene` through `camera` with the `sim` renderer (given `SimDraws`) or the
+    `photo` renderer (given `PhotoDraws`).
 
-    `rng` drives only the renderer's own random draws (the `sim` renderer's lighting,
-    weather and season; the photo camera's effects); `knobs` tune the `sim` renderer;
-    `hits`, if given, is this scene and camera's geometric pass, already traced."""
-    if domain not in DOMAINS:
-        raise ValueError(f"unknown domain {domain!r}: expected one of {DOMAINS}")
+    `draws` are the renderer's random values for this frame, drawn beforehand
+    (`draws.draw_sim`, `draws.draw_photo`); `knobs` tune the `sim` renderer; `hits`, if
+    given, is this scene and camera's geometric pass, already traced."""
     hits = hits or trace(scene, camera, height, width)
     labels, depth = labels_and_depth(hits)
-    if domain == "sim":
-        rgb = shade_sim(scene, hits, rng, knobs or SimKnobs())
+    if isinstance(draws, SimDraws):
+        rgb = shade_sim(scene, hits, draws, knobs or SimKnobs())
     else:
-        rgb = shade_photo(scene, hits, rng)
+        rgb = shade_photo(scene, hits, draws)
     return Frame(rgb=rgb, labels=labels, depth=depth, camera=camera, normals=camera_normals(hits),
                  instances=instance_ids(hits))

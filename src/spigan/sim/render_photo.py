@@ -11,12 +11,14 @@ import numpy as np
 
 from spigan.sim import textures as tx
 from spigan.sim.color import srgb, to_uint8
+from spigan.sim.draws import PhotoDraws
 from spigan.sim.hits import Hits, facade_masks, glass_mask, lamp_index, markings
 from spigan.sim.lighting import haze, sunlight
 from spigan.sim.scene import Scene
 
 
-def shade_photo(scene: Scene, hits: Hits, rng: np.random.Generator) -> np.ndarray:
+def shade_photo(scene: Scene, hits: Hits, draws: PhotoDraws) -> np.ndarray:
+    """The `photo` look; `draws`: the frame's camera values (`draws.draw_photo`)."""
     h, w = hits.depth.shape
     app = scene.appearance
     overcast = app["overcast"] > 0.5
@@ -53,7 +55,7 @@ def shade_photo(scene: Scene, hits: Hits, rng: np.random.Generator) -> np.ndarra
     sky[hits.flat] = False
     image[sky] = _sky(scene, hits.rays.reshape(-1, 3)[sky], horizon)
     image[hits.flat] = color
-    return _camera_effects(image.reshape(h, w, 3), rng)
+    return _camera_effects(image.reshape(h, w, 3), draws)
 
 
 def _albedo(hits: Hits, materials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +162,11 @@ def _albedo(hits: Hits, materials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s = pick("skin")
     if s.size:
         albedo[s] = base[s] * 0.8
+    # Domain randomisation's distractors (in `render_pair` through a `sim` camera): their
+    # flat colour. Without this they were left uninitialised (np.empty): garbage pixels.
+    s = pick("distractor")
+    if s.size:
+        albedo[s] = base[s]
     return albedo, gloss
 
 
@@ -185,25 +192,19 @@ def _sky(scene: Scene, rays: np.ndarray, horizon: np.ndarray) -> np.ndarray:
     return sky + glow[:, None] * np.array([1.0, 0.9, 0.7])
 
 
-def _camera_effects(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _camera_effects(image: np.ndarray, draws: PhotoDraws) -> np.ndarray:
     """Linear radiance (H, W, 3) -> a uint8 photo through a simple camera model."""
     h, w, _ = image.shape
-    wb = 1 + rng.normal(0, 0.06, 3)  # white balance error
-    exposure = float(rng.uniform(0.8, 1.4))
     yy, xx = np.mgrid[0:h, 0:w]
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (w / 2)) ** 2
-    vignette = 1 - float(rng.uniform(0.15, 0.4)) * r2
-    x = image * wb * exposure * vignette[..., None]
+    vignette = 1 - draws.vignette * r2
+    x = image * draws.white_balance * draws.exposure * vignette[..., None]
     x = 1 - np.exp(-1.6 * x)  # filmic shoulder
     x = np.clip(x, 0, 1) ** (1 / 2.2)
-    contrast = float(rng.uniform(0.9, 1.2))
-    x = np.clip(0.5 + (x - 0.5) * contrast, 0, 1).astype(np.float32)
-    sigma = float(rng.uniform(0.4, 0.9))
-    x = cv2.GaussianBlur(x, (0, 0), sigmaX=sigma)
-    noise = rng.normal(0, 1, x.shape).astype(np.float32)
-    x = x + noise * (0.008 + 0.02 * np.sqrt(np.clip(x, 0, 1)))
+    x = np.clip(0.5 + (x - 0.5) * draws.contrast, 0, 1).astype(np.float32)
+    x = cv2.GaussianBlur(x, (0, 0), sigmaX=draws.blur_sigma)
+    x = x + draws.noise * (0.008 + 0.02 * np.sqrt(np.clip(x, 0, 1)))
     rgb = to_uint8(x)
-    quality = int(rng.integers(40, 85))
-    ok, buf = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, buf = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, draws.jpeg_quality])
     assert ok, "OpenCV could not JPEG-encode a frame"
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])

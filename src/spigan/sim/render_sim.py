@@ -13,7 +13,8 @@ import numpy as np
 
 from spigan.sim import textures as tx
 from spigan.sim.color import GAMMA_TABLE, to_uint8
-from spigan.sim.environment import Environment, sample_environment
+from spigan.sim.draws import SimDraws
+from spigan.sim.environment import Environment
 from spigan.sim.hits import Hits, lamp_index
 from spigan.sim.knobs import SimKnobs
 from spigan.sim.lighting import haze, shadowed, sunlight
@@ -27,13 +28,14 @@ ANTIALIAS_SIGMA = 0.5  # pixels
 KEY = 0.12
 
 
-def shade_sim(scene: Scene, hits: Hits, rng: np.random.Generator, knobs: SimKnobs) -> np.ndarray:
+def shade_sim(scene: Scene, hits: Hits, draws: SimDraws, knobs: SimKnobs) -> np.ndarray:
     """The `sim` look: SYNTHIA-like, rich but plainly synthetic (no sensor noise, blur or
-    compression: those belong to the photo renderer's camera)."""
+    compression: those belong to the photo renderer's camera). `draws`: the frame's random
+    values (`draws.draw_sim`)."""
     h, w = hits.depth.shape
-    env = sample_environment(rng, knobs.randomization)
-    surfaces = sim_surfaces(hits, env, salt=int(rng.integers(1 << 30)))
-    randomize_surfaces(surfaces, hits, rng, knobs.randomization)
+    env = draws.env
+    surfaces = sim_surfaces(hits, env, draws.salt)
+    randomize_surfaces(surfaces, hits, draws.randomize_salt, knobs.randomization)
     sky = np.ones(h * w, dtype=bool)
     sky[hits.flat] = False
     rays = hits.rays.reshape(-1, 3)
@@ -44,7 +46,7 @@ def shade_sim(scene: Scene, hits: Hits, rng: np.random.Generator, knobs: SimKnob
     # anti-aliases them. A slight Gaussian (the pixel filter of a supersampling renderer)
     # does the same for a fraction of the cost. Labels and depth stay those of the pixel centres.
     image = cv2.GaussianBlur(image.reshape(h, w, 3).astype(np.float32), (0, 0), ANTIALIAS_SIGMA)
-    return _expose(image.astype(np.float64), rng, knobs.randomization)
+    return _expose(image.astype(np.float64), draws, knobs.randomization)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -92,18 +94,18 @@ def _light(hits: Hits, surfaces: Surfaces, env: Environment, sky_view: np.ndarra
     return haze(color, hits.distance(), env.visibility, env.horizon)
 
 
-def _expose(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+def _expose(image: np.ndarray, draws: SimDraws, strength: float) -> np.ndarray:
     """An auto-exposing camera: an averaging meter maps the frame's mean luminance to `KEY`
     (give or take half a stop), then a filmic curve with a toe and a shoulder (Narkowicz's
     fit of ACES) and the sRGB gamma. With domain randomisation, the key, white balance and
     contrast vary more."""
     luminance = image @ np.array([0.2126, 0.7152, 0.0722])
-    key = KEY * 2 ** (rng.uniform(-0.5, 0.5) * (1 + 2 * strength))
+    key = KEY * 2 ** (draws.key_stops * (1 + 2 * strength))
     x = image * (key / float(luminance.mean()))
     if strength > 0:
-        x = x * 2 ** (strength * rng.uniform(-0.5, 0.5, 3))  # white balance
+        x = x * 2 ** (strength * draws.white_balance)
     x = x * (2.51 * x + 0.03) / (x * (2.43 * x + 0.59) + 0.14)
     curve = GAMMA_TABLE
     if strength > 0:
-        curve = np.clip(0.5 + (curve - 0.5) * 2 ** (strength * rng.uniform(-0.5, 0.5)), 0, 1)  # contrast
+        curve = np.clip(0.5 + (curve - 0.5) * 2 ** (strength * draws.contrast), 0, 1)
     return to_uint8(curve[(np.clip(x, 0, 1) * (len(curve) - 1) + 0.5).astype(np.int64)])

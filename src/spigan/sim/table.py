@@ -89,8 +89,8 @@ class PrimitiveTable:
     def take(self, rows: np.ndarray) -> PrimitiveTable:
         """The table of primitives `rows` (indices), in that order."""
         columns = {f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name not in ("shapes", "style")}
-        return PrimitiveTable(shapes=tuple(self.shapes[k] for k in rows), style={k: v[rows] for k, v in self.style.items()},
-                              **columns)
+        return PrimitiveTable(shapes=tuple(self.shapes[k] for k in rows),
+                              style={k: v[rows] for k, v in self.style.items()}, **columns)
 
     def concat(self, other: PrimitiveTable) -> PrimitiveTable:
         """This table's rows, then `other`'s."""
