@@ -51,37 +51,44 @@ class PrimitiveTable:
 
     @staticmethod
     def of(primitives: list[Primitive]) -> PrimitiveTable:
-        """Freezes primitives, built one by one, into columns."""
+        """Freezes primitives, built one by one, into columns (once per scene: a few ms for
+        its ~400 primitives, so each column is filled from the rows of its kind only)."""
         p = primitives
+        n = len(p)
         kind = np.asarray([_KIND_OF[type(q)] for q in p], dtype=np.int64)
-        extent = np.zeros((len(p), 3))
+        rows = {k: np.flatnonzero(kind == k) for k in range(len(KINDS))}
+        half, radii = np.zeros((n, 3)), np.ones((n, 3))
+        radius, half_length, axis = np.zeros(n), np.ones(n), np.ones(n, dtype=np.int64)
+        if rows[BOX].size:
+            half[rows[BOX]] = [p[k].half for k in rows[BOX]]
+        if rows[ELLIPSOID].size:
+            radii[rows[ELLIPSOID]] = [p[k].radii for k in rows[ELLIPSOID]]
+        for k in rows[CYLINDER]:
+            radius[k], half_length[k], axis[k] = p[k].radius, p[k].half_length, p[k].axis
+        # Half extents of the bounding boxes in each primitive's frame (`extent()`).
+        extent = np.zeros((n, 3))
+        extent[rows[BOX]], extent[rows[ELLIPSOID]] = half[rows[BOX]], radii[rows[ELLIPSOID]]
+        cyl = rows[CYLINDER]
+        extent[cyl] = radius[cyl, None]
+        extent[cyl, axis[cyl]] = half_length[cyl]
+        style = {}
         for k, q in enumerate(p):
-            if kind[k] != GROUND:
-                extent[k] = q.extent()
+            for name, value in q.style.items():
+                if name not in STYLES:
+                    raise ValueError(f"style parameter {name!r} has no column: add it to table.STYLES")
+                if name not in style:
+                    style[name] = _missing(n, STYLES[name])
+                style[name][k] = value
         cos, sin = np.asarray([q._cos for q in p], dtype=np.float64), np.asarray([q._sin for q in p], dtype=np.float64)
         center = np.asarray([q.center for q in p], dtype=np.float64).reshape(-1, 3)
-        style = {}
-        for name, width in STYLES.items():
-            rows = [q.style.get(name) for q in p]
-            if any(v is not None for v in rows):
-                nan = (np.nan,) * width if width > 1 else np.nan
-                style[name] = np.asarray([nan if v is None else v for v in rows], dtype=np.float64)
-        unknown = {m for q in p for m in q.style} - set(STYLES)
-        if unknown:
-            raise ValueError(f"style parameters {sorted(unknown)} have no column: add them to table.STYLES")
         return PrimitiveTable(
             shapes=tuple(p), kind=kind,
             label=np.asarray([q.label for q in p], dtype=np.uint8),
             object_id=np.asarray([q.object_id for q in p], dtype=np.int64),
             material=np.asarray([MATERIAL_CODE[q.material] for q in p], dtype=np.int64),
             color=np.asarray([q.color for q in p], dtype=np.float64).reshape(-1, 3),
-            center=center, cos=cos, sin=sin,
-            half=np.asarray([getattr(q, "half", np.zeros(3)) for q in p], dtype=np.float64).reshape(-1, 3),
-            radius=np.asarray([getattr(q, "radius", 0.0) for q in p], dtype=np.float64),
-            half_length=np.asarray([getattr(q, "half_length", 1.0) for q in p], dtype=np.float64),
-            axis=np.asarray([getattr(q, "axis", 1) for q in p], dtype=np.int64),
-            radii=np.asarray([getattr(q, "radii", np.ones(3)) for q in p], dtype=np.float64).reshape(-1, 3),
-            extent=extent, corners=_corners(extent, cos, sin, center, kind), style=style)
+            center=center, cos=cos, sin=sin, half=half, radius=radius, half_length=half_length, axis=axis,
+            radii=radii, extent=extent, corners=_corners(extent, cos, sin, center, kind), style=style)
 
     def __len__(self) -> int:
         return len(self.kind)
