@@ -79,6 +79,9 @@ class PrimitiveTable:
                 if name not in style:
                     style[name] = _missing(n, STYLES[name])
                 style[name][k] = value
+        unknown = {q.material for q in p} - set(MATERIALS)
+        if unknown:
+            raise ValueError(f"materials {sorted(unknown)} are not in table.MATERIALS")
         cos, sin = np.asarray([q._cos for q in p], dtype=np.float64), np.asarray([q._sin for q in p], dtype=np.float64)
         center = np.asarray([q.center for q in p], dtype=np.float64).reshape(-1, 3)
         return PrimitiveTable(
