@@ -17,7 +17,7 @@ LAYERS = {
     1: ["config", "hardware", "losses", "evaluate", "inference", "models.vgg", "models.generator",
         "models.discriminator", "sim.scene", "sim.environment", "sim.draws",
         "data.io", "data.normals", "data.boundaries"],
-    2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.lighting", "sim.render_sim",
+    2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.materials_photo", "sim.lighting", "sim.render_sim",
         "sim.render_photo", "sim.render", "data.real", "data.transforms",
         "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],

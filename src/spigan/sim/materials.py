@@ -1,5 +1,6 @@
-"""The `sim` renderer's materials: procedural textures with per-object variation, in the
-spirit of SYNTHIA's textured city (asphalt with patches and worn markings, paving slabs,
+"""The material system both renderers share (`Surfaces`, `paint_surfaces`: one painter per
+material) and the `sim` renderer's materials (`photo`'s are in `materials_photo`):
+procedural textures with per-object variation, in the spirit of SYNTHIA's textured city (asphalt with patches and worn markings, paving slabs,
 plaster, brick, concrete and glass facades with framed windows, shop fronts and doors,
 seasonal foliage, car paint and glass), plainly synthetic: no dirt map, no photo texture.
 
@@ -97,19 +98,27 @@ def _detail(period: float | np.ndarray, footprint: np.ndarray) -> np.ndarray:
     return np.clip((period / footprint - 1.0) * 0.5, 0, 1)
 
 
-def sim_surfaces(hits: Hits, env: Environment, salt: int) -> Surfaces:
-    """Albedo, gloss and see-through of every hit, material by material."""
+def paint_surfaces(hits: Hits, painters: dict, context) -> Surfaces:
+    """The material system of both renderers: every material's painter (`painters`: a
+    material name, or a tuple of them, -> painter) writes the albedo, gloss and see-through
+    of its hits into one `Surfaces`. A painter is called as
+    `painter(hits, sel, surfaces, *context(sel))` for the hits `sel` on its materials."""
     n = len(hits.pid)
     out = Surfaces(np.zeros((n, 3)), np.zeros(n), np.zeros(n))
-    if not n:
-        return out
-    objects = _Objects(hits, salt)
-    footprint = hits.footprint()
-    for name, paint in _PAINTERS.items():
+    for name, paint in painters.items():
         sel = hits.of(*name) if isinstance(name, tuple) else hits.of(name)
         if sel.size:
-            paint(hits, sel, out, objects, footprint[sel], env)
+            paint(hits, sel, out, *context(sel))
     return out
+
+
+def sim_surfaces(hits: Hits, env: Environment, salt: int) -> Surfaces:
+    """The `sim` renderer's albedo, gloss and see-through of every hit, material by material."""
+    if not len(hits.pid):
+        return paint_surfaces(hits, {}, None)
+    objects = _Objects(hits, salt)
+    footprint = hits.footprint()
+    return paint_surfaces(hits, _PAINTERS, lambda sel: (objects, footprint[sel], env))
 
 
 def _asphalt(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
