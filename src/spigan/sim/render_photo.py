@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from spigan.sim import textures as tx
-from spigan.sim.color import srgb, to_uint8
+from spigan.sim.color import srgb, to_display, to_uint8
 from spigan.sim.draws import PhotoDraws
 from spigan.sim.hits import Hits, lamp_index
 from spigan.sim.lighting import haze, sunlight
@@ -91,7 +91,7 @@ def _camera_effects(image: np.ndarray, draws: PhotoDraws) -> np.ndarray:
     vignette = 1 - draws.vignette * r2
     x = image * draws.white_balance * draws.exposure * vignette[..., None]
     x = 1 - np.exp(-1.6 * x)  # filmic shoulder
-    x = np.clip(x, 0, 1) ** (1 / 2.2)
+    x = to_display(x)
     x = np.clip(0.5 + (x - 0.5) * draws.contrast, 0, 1).astype(np.float32)
     x = cv2.GaussianBlur(x, (0, 0), sigmaX=draws.blur_sigma)
     x = x + draws.noise * (0.008 + 0.02 * np.sqrt(np.clip(x, 0, 1)))
