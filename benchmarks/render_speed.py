@@ -62,12 +62,12 @@ def main() -> None:
 STAGES = {
     ("scene.py", "generate_scene"): "scene generation",
     ("hits.py", "trace"): "geometric pass (camera rays, hits)",
-    ("geometry.py", "cast_primary"): "  of which primary ray casting",
-    ("geometry.py", "surface_frames"): "  of which hit frames and normals",
+    ("casting.py", "cast_primary"): "  of which primary ray casting",
+    ("casting.py", "surface_frames"): "  of which hit frames and normals",
     ("materials.py", "sim_surfaces"): "materials (textures)",
-    ("render.py", "_light"): "lighting",
-    ("geometry.py", "cast_shadows"): "  of which cast and contact shadows",
-    ("render.py", "shade_sim"): "all shading (materials, lighting, sky, blur, exposure)",
+    ("render_sim.py", "_light"): "lighting",
+    ("casting.py", "cast_shadows"): "  of which cast and contact shadows",
+    ("render_sim.py", "shade_sim"): "all shading (materials, lighting, sky, blur, exposure)",
     ("__init__.py", "render_frame"): "the whole frame",
 }
 

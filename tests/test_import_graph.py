@@ -13,10 +13,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "spigan"
 # its own. Adding a module means placing it here, which is the point.
 LAYERS = {
     0: ["errors", "cpus", "ontology", "loss_config", "variant", "networks", "atomic", "depth", "sim.geometry",
-        "sim.textures", "sim.knobs", "data"],
+        "sim.table", "sim.casting", "sim.color", "sim.textures", "sim.knobs", "data"],
     1: ["config", "hardware", "losses", "evaluate", "inference", "models.vgg", "models.generator",
-        "models.discriminator", "sim.scene", "sim.environment", "data.io", "data.normals", "data.boundaries"],
-    2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.render", "data.real", "data.transforms",
+        "models.discriminator", "sim.scene", "sim.environment", "sim.draws",
+        "data.io", "data.normals", "data.boundaries"],
+    2: ["models.fcn", "sim.hits", "sim.materials", "sim.randomize", "sim.materials_photo", "sim.lighting", "sim.render_sim",
+        "sim.render_photo", "sim.render", "data.real", "data.transforms",
         "results", "resume"],
     3: ["models", "sim", "objective", "data.check"],
     4: ["sim.dataset", "build", "distributed", "early_stopping", "metrics_log", "reference"],

@@ -19,9 +19,11 @@ from spigan.errors import SpiganError
 from spigan.ontology import CLASS_INDEX as C
 from spigan.sim import SimKnobs, frame_streams, generate_scene, render_frame, sim_view
 from spigan.sim.dataset import SimFrames
-from spigan.sim.geometry import Box, Camera, Ellipsoid, Ground, cast_primary
+from spigan.sim.casting import cast_primary
+from spigan.sim.geometry import Box, Camera, Ellipsoid, Ground
 from spigan.sim.hits import camera_normals, instance_ids, trace
 from spigan.sim.scene import Layout, Scene
+from spigan.sim.table import GROUND, PrimitiveTable
 
 KNOBS = [SimKnobs(), SimKnobs(camera=0.0), SimKnobs(camera=0.5, randomization=1.0, degenerate=True)]
 
@@ -48,7 +50,7 @@ def toy_scene() -> tuple[Scene, Camera]:
                  half=(0.6, 0.3, 0.6)),
              Ellipsoid(label=C["person"], material="cloth", color=(0.5,) * 3, object_id=9, center=(1.5, 1.5, 6.0),
                        radii=(0.8, 0.8, 0.8))]
-    scene = Scene(layout, prims, np.array([0.0, 1.0, 0.0]))
+    scene = Scene(layout, PrimitiveTable.of(prims), np.array([0.0, 1.0, 0.0]))
     return scene, Camera(x=0.0, y=1.5, z=0.0, yaw=0.0, pitch=0.0, hfov=math.radians(60))
 
 
@@ -74,7 +76,7 @@ def test_normals_are_the_analytic_normals_of_the_primitives_hit():
     depth, index, rays = cast_primary(camera, prims, h, w)  # cast again, apart from the renderer
     kinds = set()
     for r, c in zip(*np.nonzero(index >= 0)):
-        prim = prims[index[r, c]]
+        prim = prims.shapes[index[r, c]]
         n = analytic_normal(prim, camera.position + depth[r, c] * rays[r, c])
         # A level camera facing +z: camera axes are (x, -y, z) of the world's.
         np.testing.assert_allclose(normals[r, c], [n[0], -n[1], n[2]], atol=1e-6)
@@ -94,7 +96,7 @@ def test_the_ground_normal_follows_from_the_camera_pitch_and_roll(knobs):
         scene, camera, hits = sim_view(generate_scene(scene_rng), camera_rng, clutter_rng, 24, 48, knobs)
         normals = camera_normals(hits)
         ground = np.zeros(24 * 48, bool)
-        ground[hits.flat[[isinstance(hits.prims[k], Ground) for k in hits.pid]]] = True
+        ground[hits.flat[hits.table.kind[hits.pid] == GROUND]] = True
         ground &= hits.depth.ravel() < 655.35
         cp, sp, cr, sr = math.cos(camera.pitch), math.sin(camera.pitch), math.cos(camera.roll), math.sin(camera.roll)
         expected = np.array([-sr * cp * (-1 if camera.mirror else 1), -cr * cp, sp])
@@ -109,8 +111,8 @@ def test_instance_ids_name_the_object_hit_and_stuff_is_zero():
     ids = instance_ids(trace(scene, camera, 32, 64))
     prims = scene.visible_primitives(camera)
     _, index, _ = cast_primary(camera, prims, 32, 64)
-    object_of = np.array([p.object_id for p in prims])[index]
-    kind = np.array([type(p).__name__ for p in prims])[index]
+    object_of = prims.object_id[index]
+    kind = np.array([type(p).__name__ for p in prims.shapes])[index]
     box = index >= 0
     box[box] &= kind[box] == "Box"
     assert ids.dtype == np.uint16
@@ -128,8 +130,8 @@ def test_rendered_instance_ids_are_exact(knobs):
     scene, camera, _ = sim_view(generate_scene(scene_rng), camera_rng, clutter_rng, 30, 40, knobs)
     prims = scene.visible_primitives(camera)
     _, index, _ = cast_primary(camera, prims, 30, 40)
-    stuff = np.array([p.label in (C["road"], C["sidewalk"]) for p in prims])[index] | (index < 0)
-    expected = np.where(stuff, 0, np.array([p.object_id for p in prims])[index])
+    stuff = np.isin(prims.label, (C["road"], C["sidewalk"]))[index] | (index < 0)
+    expected = np.where(stuff, 0, prims.object_id[index])
     frame = render_frame(4, 2, 30, 40, "sim", knobs)
     np.testing.assert_array_equal(frame.instances, expected)
     assert len(np.unique(frame.instances)) > 3
@@ -374,7 +376,7 @@ def test_the_frame_cache_keeps_normals_and_instances(tmp_path, monkeypatch):
     from spigan.sim import dataset as ds
 
     frames = ds.SimFrames("sim", "val", 1, 16, 32, cache_dir=tmp_path)
-    assert frames.folder.parent.name == "sim-v3"  # frames cached before normals are never read
+    assert frames.folder.parent.name == f"sim-v{ds.SIM_VERSION}" and ds.SIM_VERSION >= 3  # none cached before normals
     rendered = frames[0]
     monkeypatch.setattr(ds, "render_frame", lambda *a, **k: pytest.fail("rendered again"))
     cached = ds.SimFrames("sim", "val", 1, 16, 32, cache_dir=tmp_path)[0]

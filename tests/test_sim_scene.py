@@ -8,6 +8,7 @@ import pytest
 
 from spigan.sim.environment import SEASONS, WEATHERS, sample_environment
 from spigan.sim.scene import Layout, Scene
+from spigan.sim.table import PrimitiveTable
 
 
 def canyon(height_left: float, height_right: float, half_width: float = 10.0) -> Scene:
@@ -15,7 +16,7 @@ def canyon(height_left: float, height_right: float, half_width: float = 10.0) ->
     layout = Layout(road_half=6, lane_width=3, lanes_per_side=1, parking_width=3, sidewalk_width=4,
                     curb_height=0.15)
     skyline = {-1: [(-100.0, 300.0, half_width, height_left)], 1: [(-100.0, 300.0, half_width, height_right)]}
-    return Scene(layout, [], np.array([0.0, 1.0, 0.0]), skyline=skyline)
+    return Scene(layout, PrimitiveTable.of([]), np.array([0.0, 1.0, 0.0]), skyline=skyline)
 
 
 def test_sky_view_of_a_street_canyon():

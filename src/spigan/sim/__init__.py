@@ -16,14 +16,16 @@ from dataclasses import replace
 import numpy as np
 
 from spigan.cpus import check_memory
+from spigan.sim.draws import draw_photo, draw_sim
 from spigan.sim.geometry import Camera
 from spigan.sim.hits import Hits, trace
 from spigan.sim.knobs import SimKnobs
 from spigan.sim.randomize import distractors
-from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render
+from spigan.sim.render import DOMAINS, SKY_DEPTH, Frame, render_view
 from spigan.sim.scene import Scene, generate_scene, sample_camera
+from spigan.sim.table import PrimitiveTable
 
-__all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "SimKnobs", "render_frame", "render_pair",
+__all__ = ["Camera", "DOMAINS", "SKY_DEPTH", "Frame", "Scene", "SimKnobs", "render_frame", "render_pair", "render_view",
            "frame_streams", "sim_view", "check_render_memory"]
 
 _DOMAIN_CODE = {"sim": 1, "photo": 2}
@@ -45,8 +47,8 @@ def check_render_memory(height: int, width: int, what: str, figure_panels: int =
 
 def frame_streams(seed: int, index: int, domain: str) -> tuple[np.random.Generator, ...]:
     """Independent random streams for a frame: the scene (shared by both domains at the
-    same seed and index), the camera, the renderer's effects (domain-specific) and the
-    `sim` renderer's distractors."""
+    same seed and index), the camera, the renderer's effects (domain-specific; all drawn
+    up front, `draws`) and the `sim` renderer's distractors."""
     if domain not in _DOMAIN_CODE:
         raise ValueError(f"unknown domain {domain!r}: expected one of {DOMAINS}")
     scene = np.random.default_rng([seed, index, 0])
@@ -63,10 +65,11 @@ def render_frame(seed: int, index: int, height: int, width: int, domain: str, kn
     scene = generate_scene(scene_rng)
     if domain == "photo":
         camera = sample_camera(scene.layout, camera_rng, "photo")
-        return render(scene, camera, height, width, domain, effects_rng)
+        return render_view(scene, camera, height, width, draw_photo(effects_rng, height, width))
     knobs = knobs or SimKnobs()
+    draws = draw_sim(effects_rng, knobs.randomization)
     scene, camera, hits = sim_view(scene, camera_rng, clutter_rng, height, width, knobs)
-    return render(scene, camera, height, width, domain, effects_rng, knobs, hits)
+    return render_view(scene, camera, height, width, draws, knobs, hits)
 
 
 def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.random.Generator, height: int,
@@ -75,13 +78,13 @@ def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.rand
     that camera's view, and its trace. While one object would fill more than
     `DEGENERATE_SHARE` of the frame (a wall, a bus, the road itself, a distractor), the
     camera and distractors are drawn again, unless `knobs.degenerate`."""
-    first_id = 1 + max(p.object_id for p in scene.primitives)
+    first_id = 1 + int(scene.table.object_id.max())
     for _ in range(_CAMERA_ATTEMPTS):
         camera = sample_camera(scene.layout, camera_rng, "sim", knobs.camera)
         seen = scene
         if knobs.randomization > 0:
-            seen = replace(scene, primitives=scene.primitives + distractors(camera, clutter_rng, knobs.randomization,
-                                                                            first_id))
+            clutter = distractors(camera, clutter_rng, knobs.randomization, first_id)
+            seen = replace(scene, table=scene.table.concat(PrimitiveTable.of(clutter)))
         hits = trace(seen, camera, height, width)
         if knobs.degenerate or not is_degenerate(hits):
             break
@@ -90,7 +93,7 @@ def sim_view(scene: Scene, camera_rng: np.random.Generator, clutter_rng: np.rand
 
 def is_degenerate(hits: Hits) -> bool:
     """Whether one object covers more than `DEGENERATE_SHARE` of the frame."""
-    objects = np.asarray([p.object_id for p in hits.prims] or [0])[hits.pid]
+    objects = hits.table.object_id[hits.pid]
     return bool(objects.size) and np.bincount(objects).max() > DEGENERATE_SHARE * hits.depth.size
 
 
@@ -100,10 +103,11 @@ def render_pair(seed: int, index: int, height: int, width: int, camera_domain: s
     scene_rng, camera_rng, effects_rng, clutter_rng = frame_streams(seed, index, camera_domain)
     scene = generate_scene(scene_rng)
     knobs = knobs or SimKnobs()
+    sim_draws, photo_draws = draw_sim(effects_rng, knobs.randomization), draw_photo(effects_rng, height, width)
     if camera_domain == "sim":
         scene, camera, hits = sim_view(scene, camera_rng, clutter_rng, height, width, knobs)
     else:
         camera = sample_camera(scene.layout, camera_rng, camera_domain)
         hits = trace(scene, camera, height, width)
-    return (render(scene, camera, height, width, "sim", effects_rng, knobs, hits),
-            render(scene, camera, height, width, "photo", effects_rng, hits=hits))
+    return (render_view(scene, camera, height, width, sim_draws, knobs, hits),
+            render_view(scene, camera, height, width, photo_draws, hits=hits))

@@ -27,8 +27,9 @@ from spigan.sim.knobs import SimKnobs
 from spigan.sim.render import DOMAINS, Frame
 
 # Bump when the renderer's output changes, so stale caches are never read (3: frames
-# carry normals and instance ids).
-SIM_VERSION = 3
+# carry normals and instance ids; 4: the renderers' random values are drawn up front, in
+# a new order: same scenes, cameras, labels, depth, normals and ids, other pixels).
+SIM_VERSION = 4
 NORMAL_SCALE = 32767  # cached normals: int16 components of 32767 n
 SPLITS = {"train": 0, "val": 1, "test": 2}
 

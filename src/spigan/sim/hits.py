@@ -12,8 +12,10 @@ import numpy as np
 
 from spigan.ontology import CLASS_INDEX
 from spigan.sim import textures as tx
-from spigan.sim.geometry import Camera, Ground, Primitive, cast_primary, surface_frames
+from spigan.sim.casting import cast_primary, surface_frames
+from spigan.sim.geometry import Camera
 from spigan.sim.scene import Scene
+from spigan.sim.table import GROUND, MATERIALS, PrimitiveTable
 
 # Depth written for sky pixels (m). It is the largest value SYNTHIA's depth encoding
 # (16-bit centimetres) can hold, so exports stay exact. Farther hits are clipped to it.
@@ -31,40 +33,37 @@ STUFF_CLASSES = (CLASS_INDEX["road"], CLASS_INDEX["sidewalk"])
 class Hits:
     """The geometric pass: what each pixel's ray hit, shared by both renderers."""
 
-    prims: list[Primitive]
+    table: PrimitiveTable  # the primitives the camera may see; `pid` indexes its rows
     camera: Camera
     depth: np.ndarray  # (H, W) ray parameter = z-depth; inf for sky
     rays: np.ndarray  # (H, W, 3)
     flat: np.ndarray  # (n,) flat pixel indices of the hits
-    pid: np.ndarray  # (n,) primitive index of each hit
+    pid: np.ndarray  # (n,) primitive (table row) of each hit
     points: np.ndarray  # (n, 3) world positions
     normals: np.ndarray  # (n, 3) unit world normals
     local: np.ndarray  # (n, 3) positions in the primitive's frame
 
     def param(self, name: str, default, sel: np.ndarray) -> np.ndarray:
         """Per-hit value of a primitive's style parameter, for the hits selected by `sel`."""
-        values = np.asarray([p.style.get(name, default) for p in self.prims])
-        return values[self.pid[sel]]
+        return self.table.param(name, default)[self.pid[sel]]
 
     def attr(self, name: str, sel: np.ndarray) -> np.ndarray:
-        values = np.asarray([getattr(p, name, np.zeros(3)) for p in self.prims])
-        return values[self.pid[sel]]
+        """Per-hit value of the table's column `name`, for the hits selected by `sel`."""
+        return getattr(self.table, name)[self.pid[sel]]
 
     @cached_property
     def materials(self) -> np.ndarray:
         """(n,) the material name of every hit."""
-        return np.asarray([p.material for p in self.prims] or [""])[self.pid]
+        return self.table.material_names()[self.pid]
 
     @cached_property
     def by_material(self) -> dict[str, np.ndarray]:
         """Material name -> the indices of its hits (grouped in one sort, not one string
         comparison over all hits per material)."""
-        names = sorted({p.material for p in self.prims})
-        code_of = {name: k for k, name in enumerate(names)}
-        codes = np.asarray([code_of[p.material] for p in self.prims] or [0], dtype=np.int64)[self.pid]
+        codes = self.table.material[self.pid]
         order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-        return {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(names) if bounds[k + 1] > bounds[k]}
+        bounds = np.searchsorted(codes[order], np.arange(len(MATERIALS) + 1))
+        return {name: order[bounds[k]:bounds[k + 1]] for k, name in enumerate(MATERIALS) if bounds[k + 1] > bounds[k]}
 
     def of(self, *materials: str) -> np.ndarray:
         """The indices, in order, of the hits on any of `materials`."""
@@ -87,19 +86,19 @@ class Hits:
 
 
 def trace(scene: Scene, camera: Camera, height: int, width: int) -> Hits:
-    prims = scene.visible_primitives(camera)
-    depth, index, rays = cast_primary(camera, prims, height, width)
+    table = scene.visible_primitives(camera)
+    depth, index, rays = cast_primary(camera, table, height, width)
     flat = np.flatnonzero(index >= 0)
     pid = index.ravel()[flat]
     points = camera.position + depth.ravel()[flat, None] * rays.reshape(-1, 3)[flat]
-    local, normals = surface_frames(prims, pid, points)
-    return Hits(prims, camera, depth, rays, flat, pid, points, normals, local)
+    local, normals = surface_frames(table, pid, points)
+    return Hits(table, camera, depth, rays, flat, pid, points, normals, local)
 
 
 def labels_and_depth(hits: Hits) -> tuple[np.ndarray, np.ndarray]:
     h, w = hits.depth.shape
     labels = np.full(h * w, SKY, dtype=np.uint8)
-    labels[hits.flat] = np.asarray([p.label for p in hits.prims], dtype=np.uint8)[hits.pid]
+    labels[hits.flat] = hits.table.label[hits.pid]
     depth = np.where(np.isfinite(hits.depth), np.minimum(hits.depth, SKY_DEPTH), SKY_DEPTH).astype(np.float32)
     return labels.reshape(h, w), depth
 
@@ -125,7 +124,8 @@ def camera_normals(hits: Hits) -> np.ndarray:
 def instance_ids(hits: Hits) -> np.ndarray:
     """(H, W) uint16 instance ids (see STUFF_ID): 16 bits, like SYNTHIA's instance channel."""
     h, w = hits.depth.shape
-    ids = np.asarray([STUFF_ID if p.label in STUFF_CLASSES else p.object_id for p in hits.prims] or [0])
+    t = hits.table
+    ids = np.where(np.isin(t.label, STUFF_CLASSES), STUFF_ID, t.object_id) if len(t) else np.zeros(1, np.int64)
     if ids.max() > np.iinfo(np.uint16).max:
         raise ValueError(f"object id {int(ids.max())} does not fit the 16 bits of an instance map")
     out = np.full(h * w, STUFF_ID, dtype=np.uint16)
@@ -135,9 +135,9 @@ def instance_ids(hits: Hits) -> np.ndarray:
 
 def markings(hits: Hits, sel: np.ndarray) -> np.ndarray:
     p = hits.points[sel]
-    g = next(q for q in hits.prims if isinstance(q, Ground))
-    return tx.lane_marking_mask(p[:, 0], p[:, 2], g.style["road_half"], g.style["lane_width"], g.style["lanes"],
-                                g.style.get("zebra_z", np.nan))
+    t, g = hits.table, np.flatnonzero(hits.table.kind == GROUND)[0]
+    return tx.lane_marking_mask(p[:, 0], p[:, 2], t.style["road_half"][g], t.style["lane_width"][g],
+                                t.style["lanes"][g], t.param("zebra_z", np.nan)[g])
 
 
 def facade_masks(hits: Hits, sel: np.ndarray):

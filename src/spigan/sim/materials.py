@@ -1,5 +1,6 @@
-"""The `sim` renderer's materials: procedural textures with per-object variation, in the
-spirit of SYNTHIA's textured city (asphalt with patches and worn markings, paving slabs,
+"""The material system both renderers share (`Surfaces`, `paint_surfaces`: one painter per
+material) and the `sim` renderer's materials (`photo`'s are in `materials_photo`):
+procedural textures with per-object variation, in the spirit of SYNTHIA's textured city (asphalt with patches and worn markings, paving slabs,
 plaster, brick, concrete and glass facades with framed windows, shop fronts and doors,
 seasonal foliage, car paint and glass), plainly synthetic: no dirt map, no photo texture.
 
@@ -16,14 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from spigan.sim import textures as tx
+from spigan.sim.color import srgb
 from spigan.sim.environment import Environment
-from spigan.sim.geometry import Ellipsoid
 from spigan.sim.hits import Hits, facade_masks, glass_mask, markings
-
-
-def srgb(colors) -> np.ndarray:
-    """Display sRGB in [0, 1] -> linear (the palettes below are written as one sees them)."""
-    return np.asarray(colors, dtype=np.float64) ** 2.2
+from spigan.sim.table import ELLIPSOID
 
 
 ASPHALT = srgb([(0.42, 0.42, 0.43), (0.36, 0.36, 0.38), (0.48, 0.47, 0.46), (0.3, 0.3, 0.32), (0.45, 0.44, 0.47)])
@@ -77,7 +74,7 @@ class _Objects:
     KEYS = 24
 
     def __init__(self, hits: Hits, salt: int):
-        ids = np.asarray([p.object_id for p in hits.prims] or [0], dtype=np.int64)
+        ids = hits.table.object_id if len(hits.table) else np.zeros(1, np.int64)
         keys = np.arange(self.KEYS, dtype=np.int64)[:, None]
         self.table = tx._lattice(np.broadcast_to(ids, (self.KEYS, len(ids))), keys, salt)  # (KEYS, P)
         self.pid, self.salt = hits.pid, salt
@@ -101,19 +98,27 @@ def _detail(period: float | np.ndarray, footprint: np.ndarray) -> np.ndarray:
     return np.clip((period / footprint - 1.0) * 0.5, 0, 1)
 
 
-def sim_surfaces(hits: Hits, env: Environment, salt: int) -> Surfaces:
-    """Albedo, gloss and see-through of every hit, material by material."""
+def paint_surfaces(hits: Hits, painters: dict, context) -> Surfaces:
+    """The material system of both renderers: every material's painter (`painters`: a
+    material name, or a tuple of them, -> painter) writes the albedo, gloss and see-through
+    of its hits into one `Surfaces`. A painter is called as
+    `painter(hits, sel, surfaces, *context(sel))` for the hits `sel` on its materials."""
     n = len(hits.pid)
     out = Surfaces(np.zeros((n, 3)), np.zeros(n), np.zeros(n))
-    if not n:
-        return out
-    objects = _Objects(hits, salt)
-    footprint = hits.footprint()
-    for name, paint in _PAINTERS.items():
+    for name, paint in painters.items():
         sel = hits.of(*name) if isinstance(name, tuple) else hits.of(name)
         if sel.size:
-            paint(hits, sel, out, objects, footprint[sel], env)
+            paint(hits, sel, out, *context(sel))
     return out
+
+
+def sim_surfaces(hits: Hits, env: Environment, salt: int) -> Surfaces:
+    """The `sim` renderer's albedo, gloss and see-through of every hit, material by material."""
+    if not len(hits.pid):
+        return paint_surfaces(hits, {}, None)
+    objects = _Objects(hits, salt)
+    footprint = hits.footprint()
+    return paint_surfaces(hits, _PAINTERS, lambda sel: (objects, footprint[sel], env))
 
 
 def _asphalt(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
@@ -123,10 +128,10 @@ def _asphalt(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.n
     patches = tx.fbm(x * 0.15 + 50, z * 0.15, 101, octaves=3) - 0.5  # repairs, wear
     grain = (tx.value_noise(x * 12, z * 12, 102) - 0.5) * _detail(0.08, foot)
     # Tyres polish two darker bands in each lane.
-    g = hits.prims[hits.pid[s[0]]].style
-    lane_pos = np.mod(np.abs(x) / g.get("lane_width", 3.3), 1.0)
+    g = hits.pid[s[0]]  # the road's row
+    lane_pos = np.mod(np.abs(x) / hits.table.param("lane_width", 3.3)[g], 1.0)
     tracks = (np.abs(lane_pos - 0.25) < 0.08) | (np.abs(lane_pos - 0.75) < 0.08)
-    v = 1 + 0.35 * patches + 0.25 * grain - 0.08 * tracks * (np.abs(x) < g.get("road_half", 8))
+    v = 1 + 0.35 * patches + 0.25 * grain - 0.08 * tracks * (np.abs(x) < hits.table.param("road_half", 8)[g])
     albedo = base * v[:, None]
     paint = markings(hits, s)
     worn = tx.value_noise(x * 3, z * 3, 103) * _detail(0.3, foot) + 0.5 * (1 - _detail(0.3, foot))
@@ -270,7 +275,7 @@ def _foliage(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.n
     u = (p[:, 0] + p[:, 2]) * 2.0
     clusters = tx.fbm(u, p[:, 1] * 2.0, 161, octaves=3)
     fine = (tx.value_noise(u * 4, p[:, 1] * 8, 162) - 0.5) * _detail(0.15, foot)
-    top = np.clip(local[:, 1] / _per_primitive(hits, s, lambda q: q.extent()[1]), -1, 1)
+    top = np.clip(local[:, 1] / hits.attr("extent", s)[:, 1], -1, 1)
     v = 0.55 + 0.9 * clusters + 0.4 * fine + 0.2 * top
     out.albedo[s] = base * v[:, None]
     # Sparse crowns (autumn, winter) show the sky between twigs; hedges (boxes) are dense.
@@ -283,14 +288,8 @@ def _foliage(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.n
     out.through[s] = np.where(_is_crown(hits, s), through, 0.0)
 
 
-def _per_primitive(hits: Hits, s: np.ndarray, value) -> np.ndarray:
-    """(len(s),) `value(primitive)` for the primitive of every selected hit."""
-    ids, inverse = np.unique(hits.pid[s], return_inverse=True)
-    return np.asarray([value(hits.prims[k]) for k in ids])[inverse]
-
-
 def _is_crown(hits: Hits, s: np.ndarray) -> np.ndarray:
-    return _per_primitive(hits, s, lambda q: isinstance(q, Ellipsoid))
+    return hits.attr("kind", s) == ELLIPSOID
 
 
 def _bark(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
@@ -326,8 +325,7 @@ def _vehicle(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.n
 
 def _tyre(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
     local = hits.local[s]
-    radius = _per_primitive(hits, s, lambda q: getattr(q, "radius", 0.3))
-    axis = _per_primitive(hits, s, lambda q: getattr(q, "axis", 0))
+    radius, axis = hits.attr("radius", s), hits.attr("axis", s)
     across = np.sqrt(np.maximum((local * local).sum(1) - np.take_along_axis(local, axis[:, None], 1)[:, 0] ** 2, 0))
     rim = across < 0.6 * radius
     out.albedo[s] = np.where(rim[:, None], srgb((0.5, 0.5, 0.52)), srgb((0.06, 0.06, 0.06)))
@@ -351,7 +349,7 @@ def _skin(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndar
 
 
 def _distractor(hits: Hits, s: np.ndarray, out: Surfaces, obj: _Objects, foot: np.ndarray, env: Environment) -> None:
-    out.albedo[s] = srgb(_per_primitive(hits, s, lambda q: q.color))
+    out.albedo[s] = srgb(hits.attr("color", s))
 
 
 _PAINTERS = {

@@ -15,7 +15,8 @@ from spigan.ontology import IGNORE
 from spigan.sim import textures as tx
 from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Primitive
 from spigan.sim.hits import Hits
-from spigan.sim.materials import Surfaces, srgb
+from spigan.sim.color import srgb
+from spigan.sim.materials import Surfaces
 
 DISTRACTOR = "distractor"
 
@@ -44,13 +45,13 @@ def distractors(camera: Camera, rng: np.random.Generator, strength: float, first
     return out
 
 
-def randomize_surfaces(surfaces: Surfaces, hits: Hits, rng: np.random.Generator, strength: float) -> None:
-    """Random textures on a share `strength` of the objects, colour jitter on the rest (in place)."""
+def randomize_surfaces(surfaces: Surfaces, hits: Hits, salt: int, strength: float) -> None:
+    """Random textures on a share `strength` of the objects, colour jitter on the rest (in
+    place); `salt` makes the choices per frame."""
     n = len(hits.pid)
     if not n or strength <= 0:
         return
-    salt = int(rng.integers(1 << 30))
-    ids = np.asarray([p.object_id for p in hits.prims], dtype=np.int64)
+    ids = hits.table.object_id
 
     def per_object(key: int) -> np.ndarray:
         return tx._lattice(ids, np.full(len(ids), key, dtype=np.int64), salt)[hits.pid]

@@ -19,15 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spigan.ontology import CLASS_INDEX as C
-from spigan.sim.geometry import (
-    Box,
-    Camera,
-    Cylinder,
-    Ellipsoid,
-    Ground,
-    Primitive,
-    corners_of,
-)
+from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, Primitive
+from spigan.sim.table import GROUND, PrimitiveTable
 
 STREET_START, STREET_END = -40.0, 220.0  # z range that is populated (m)
 
@@ -48,22 +41,22 @@ class Layout:
 @dataclass
 class Scene:
     layout: Layout
-    primitives: list[Primitive]
+    table: PrimitiveTable  # every primitive of the scene, one row each
     to_sun: np.ndarray  # unit vector towards the sun
     appearance: dict = field(default_factory=dict)  # renderer-independent random draws
     # Per side of the street (-1, +1): the front row's blocks along z, as rows of
     # (z start, z end, |x| of the facade, height); gaps have height 0. Sorted by z.
     skyline: dict = field(default_factory=dict)
 
-    def visible_primitives(self, camera: Camera, clearance: float = 0.3) -> list[Primitive]:
-        """Drops whole objects with a part within `clearance` of the camera, so that a
-        randomly placed camera never sits inside a car or a tree crown."""
-        bounded = [p for p in self.primitives if not isinstance(p, Ground)]
-        corners = corners_of(bounded)  # (n, 8, 3)
+    def visible_primitives(self, camera: Camera, clearance: float = 0.3) -> PrimitiveTable:
+        """The table without the whole objects that have a part within `clearance` of the
+        camera, so that a randomly placed camera never sits inside a car or a tree crown."""
+        t = self.table
+        bounded = t.kind != GROUND
+        corners = t.corners[bounded]  # (n, 8, 3)
         pos = camera.position
         near = np.all((pos > corners.min(axis=1) - clearance) & (pos < corners.max(axis=1) + clearance), axis=1)
-        inside = {p.object_id for p, hit in zip(bounded, near) if hit}
-        return [p for p in self.primitives if p.object_id not in inside]
+        return t.take(np.flatnonzero(~np.isin(t.object_id, t.object_id[bounded][near])))
 
     def sky_view(self, points: np.ndarray, normals: np.ndarray) -> np.ndarray:
         """(n,) the share of the open sky that surfaces at `points` facing `normals` see
@@ -88,7 +81,8 @@ class Scene:
 
 
 class _Builder:
-    """Collects primitives, giving each object an id and a per-object colour jitter."""
+    """Collects primitives one by one (frozen into the scene's table at the end), giving each
+    object an id and a per-object colour jitter."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
@@ -172,7 +166,7 @@ def generate_scene(rng: np.random.Generator) -> Scene:
         "visibility": float(rng.uniform(200, 900)),  # haze distance (m)
         "cloud_seed": int(rng.integers(1 << 30)),
     }
-    return Scene(layout, b.primitives, to_sun, appearance, b.skyline)
+    return Scene(layout, PrimitiveTable.of(b.primitives), to_sun, appearance, b.skyline)
 
 
 def _road_and_sidewalks(b: _Builder, L: Layout) -> None:
