@@ -89,3 +89,25 @@ def biases_cancelled_by_instance_norm(net: nn.Module) -> set[str]:
 @pytest.fixture(scope="session")
 def cancelled_biases():
     return biases_cancelled_by_instance_norm
+
+
+def optimised_iteration(nets, opts, w, batches, x_r, task_learns):
+    """One iteration of the optimised steps (spigan.objective) on `batches`, logged as
+    spigan.reference.plain_iteration logs the plain loop, so the two can be compared:
+    a discriminator step on the first batch, then an adaptation step on each, the first
+    also moving T and P if `task_learns`. Each batch carries the PI kinds of w.pi."""
+    from spigan.objective import adaptation_step, discriminator_step  # here: tests of what `import spigan` loads
+
+    d = discriminator_step(nets.generator, nets.discriminator, opts["discriminator"], batches[0]["image"], x_r)
+    logs = [{"discriminator": d["discriminator"].item()}]
+    for k, b in enumerate(batches):
+        step = adaptation_step(nets, opts, w, b["image"], b["labels"], {kind: b[kind] for kind in w.pi},
+                               k == 0 and task_learns)
+        logs.append({"adversarial": step["adversarial"].item(), "total": step["total"].item()})
+    return logs
+
+
+@pytest.fixture(scope="session")
+def optimised():
+    return optimised_iteration
+
