@@ -3,6 +3,7 @@ warm start (a pretraining per seed that every run starts from)."""
 
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -163,3 +164,18 @@ def test_a_warm_start_pretrains_once_per_seed_and_every_run_starts_from_it(tmp_p
     for other in (3, 0):
         with pytest.raises(SpiganError, match="holds a run of another configuration"):
             ablate(config, 1, out, overrides, progress=False, warm_start=other)
+
+
+def test_a_second_ablation_on_the_same_folder_is_refused(tmp_path, tiny):
+    """Two ablations writing one folder would train the same runs twice, side by side: the
+    second stops with one line naming the folder and the first's process, before any run."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    overrides = tiny("train.iterations=1", "data.val_frames=2")[1]
+    with ablate_module.folder_lock(tmp_path / "abl"):  # the first ablation, still running
+        with pytest.raises(SpiganError, match=f"^{re.escape(str(tmp_path / 'abl'))}: another ablation is writing this folder "
+                                              f"\\(process {os.getpid()}\\)"):
+            ablate(config, 1, tmp_path / "abl", overrides, methods=("source_only",), progress=False)
+        assert not (tmp_path / "abl" / "source_only-s0").exists()
+    ablate(config, 1, tmp_path / "abl", overrides, methods=("source_only",), progress=False)  # released
+    assert (tmp_path / "abl" / "source_only-s0" / "results.json").exists()

@@ -13,7 +13,9 @@ starts from ImageNet weights, and this is the simulator's stand-in where there a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -158,6 +160,37 @@ def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle:
             pool.shutdown(cancel_futures=True)
 
 
+@contextlib.contextmanager
+def folder_lock(out: Path):
+    """Holds OUT/.ablate.lock while an ablation writes OUT: a second `spigan ablate` (or
+    benchmark) on the same folder stops with one line instead of training the same runs
+    twice beside the first. An OS lock (flock), released however the process ends, so none
+    is left behind by a killed run; where the OS has no flock (Windows), no lock is taken."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / ".ablate.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise SpiganError(f"{out}: another ablation is writing this folder (process {holder}); wait for it, "
+                              f"or stop it and run again to resume") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str] | None = None,
            oracle: bool = False, methods: tuple[str, ...] = ABLATION, progress: bool = True, jobs: int = 1,
            warm_start: int = 0) -> dict:
@@ -190,12 +223,13 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
     pretrainings = [(pretrain_config(base, seed, warm_start), out / f"{PRETRAIN}-s{seed}") for seed in warm]
     runs = [(run_config(base, method, seed, str(warm.get(seed, ""))), out / f"{method}-s{seed}")
             for seed, method in plan]
-    pretrainings = [job for job in pretrainings if _to_train(*job)]  # every folder checked before any training
-    runs = [job for job in runs if _to_train(*job)]
-    tic = time.perf_counter()
-    _train_all(pretrainings, base, jobs, False, progress, tic)  # first: every run of their seed starts from one
-    _train_all(runs, base, jobs, oracle, progress, tic)
-    finished = load_runs([out / f"{m}-s{s}" for s, m in plan])
-    tables = write_report(finished, out, oracle=oracle)
+    with folder_lock(out):
+        pretrainings = [job for job in pretrainings if _to_train(*job)]  # every folder checked before any training
+        runs = [job for job in runs if _to_train(*job)]
+        tic = time.perf_counter()
+        _train_all(pretrainings, base, jobs, False, progress, tic)  # first: every run of their seed starts from one
+        _train_all(runs, base, jobs, oracle, progress, tic)
+        finished = load_runs([out / f"{m}-s{s}" for s, m in plan])
+        tables = write_report(finished, out, oracle=oracle)
     print((out / "report.md").read_text())
     return tables
