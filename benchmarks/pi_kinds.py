@@ -22,7 +22,9 @@ nothing else (a P pretrained on each setting's kinds would take four pretraining
 `--jobs` runs at a time, resumable (finished runs are kept). Writes OUT/table.md and
 OUT/table.json: per setting, mIoU per seed and mean ± std, the difference to no_pi and to
 source_only per seed and on the mean, and the share of G's gradient of the privileged term
-and of each kind's part (median over a run's logged iterations; mean over seeds).
+and of each kind's part (median over a run's logged iterations; mean over seeds); and
+OUT/figures: miou.png (every seed's mIoU per setting) and, per PI setting, its first seed's
+privileged.png (P's prediction of each kind from G(x_s) beside the simulator's).
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from pathlib import Path
 from pi_targets import mean_std, median_share, miou, train_all  # demo.yaml and the same resumable runner
 
 from spigan.ablate import folder_lock
+from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.errors import SpiganError
+from spigan.figures import privileged_figure, pyplot
+from spigan.results import load_run
 
 WORLD = ["data.sim_seed=100"]
 KINDS = ("depth", "normals", "boundaries")
@@ -98,6 +103,31 @@ def table(out: Path, seeds: range) -> tuple[str, dict]:
     return text, record
 
 
+def write_figures(out: Path, record: dict) -> None:
+    """miou.png (each seed's mIoU per setting, the mean as a bar) and each PI setting's
+    privileged.png from its lowest finished seed."""
+    folder = out / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for x, name in enumerate(SETTINGS):
+        got = record[name]["miou"]
+        if got:
+            ax.bar(x, statistics.mean(got.values()), color="0.85")
+            ax.plot([x] * len(got), list(got.values()), "o", color="C0")
+    ax.set_xticks(range(len(SETTINGS)), list(SETTINGS))
+    ax.set_ylabel("mIoU (%), tuning world")
+    ax.set_title("Kinds of privileged information: each seed (dots), their mean (bars)")
+    fig.tight_layout()
+    fig.savefig(folder / "miou.png", dpi=90)
+    plt.close(fig)
+    for name in PI_SETTINGS:
+        if record[name]["miou"]:
+            run = load_run(out / f"{name}-s{min(record[name]['miou'])}")
+            G = network_from_checkpoint(load_checkpoint(run.default_checkpoint()), "generator")
+            privileged_figure(run, G, folder / name)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("overrides", nargs="*", metavar="key=value")
@@ -135,6 +165,7 @@ def main() -> None:
     starts = ", ".join(f"seed {s}: {pretrain[s]}" for s in seeds)
     text = (f"Tuning world (configs/demo.yaml, data.sim_seed=100), 16-class mIoU (%) on its 200 held-out photo "
             f"frames, {args.seeds} seed(s); warm starts: {starts}.\n\n{text}")
+    write_figures(out, record)
     (out / "table.md").write_text(text + "\n")
     (out / "table.json").write_text(json.dumps({"warm_starts": {s: str(p) for s, p in pretrain.items()},
                                                 **record}, indent=1) + "\n")
