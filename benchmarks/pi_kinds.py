@@ -154,9 +154,9 @@ def main() -> None:
                  out / f"{name}-s{s}") for s in of_seeds for name in names]
 
     ready = [s for s in seeds if (pretrain[s] / "results.json").exists()]
-    try:  # a missing pretraining trains beside the seeds that have theirs, then its seed's runs
+    try:  # a missing pretraining trains after the runs of the seeds that have theirs, then its seed's runs
         with folder_lock(out):
-            train_all(missing + runs(ready), args.jobs)
+            train_all(runs(ready) + missing, args.jobs)
             train_all(runs([s for s in seeds if s not in ready]), args.jobs)
     except SpiganError as e:  # a bad key=value, or the folder in use: one line, as the spigan command says it
         raise SystemExit(f"pi_kinds: {e}") from None
