@@ -101,10 +101,13 @@ def train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
 
 
 def prepare_data(cfg: Config, progress: bool) -> None:
-    """Renders the simulator frames every run shares once, before parallel runs start."""
+    """Renders the simulator frames every run shares once, before parallel runs start: the
+    training frames and the target's validation frames (scored). The source's validation
+    frames are only shown (figures, TensorBoard), a handful of them: those render when first
+    shown, and are cached like the rest."""
     variant = cfg.variant()  # a real dataset's files are listed (for their labels, depth) as its runs will
-    roles = [("source", "train", variant.batch_keys), ("source", "val", VALIDATION_KEYS),
-             ("target", "train", variant.target_keys), ("target", "val", VALIDATION_KEYS)]
+    roles = [("source", "train", variant.batch_keys), ("target", "train", variant.target_keys),
+             ("target", "val", VALIDATION_KEYS)]
     for role, split, keys in roles:
         frames = frame_source(cfg, role, split, keys)
         if hasattr(frames, "prepare"):
