@@ -179,3 +179,23 @@ def test_a_second_ablation_on_the_same_folder_is_refused(tmp_path, tiny):
         assert not (tmp_path / "abl" / "source_only-s0").exists()
     ablate(config, 1, tmp_path / "abl", overrides, methods=("source_only",), progress=False)  # released
     assert (tmp_path / "abl" / "source_only-s0" / "results.json").exists()
+
+
+def test_a_worker_starts_no_run_after_one_of_its_runs_was_interrupted(tmp_path, monkeypatch):
+    """Ctrl-C reaches every worker; the pool has already handed each its next run, which the
+    worker must not start (it would train it to the end while the ablation stops)."""
+    started = []
+
+    def interrupted(cfg, run_dir, progress):
+        started.append(run_dir.name)
+        raise Interrupted("interrupted at iteration 3: checkpoint saved")
+
+    monkeypatch.setattr(ablate_module, "train", interrupted)
+    monkeypatch.setattr(ablate_module, "_interrupted_worker", False)
+    monkeypatch.setattr(ablate_module.multiprocessing, "parent_process", lambda: object())  # as in a worker
+    cfg = to_dict(load_config(None, []))
+    with pytest.raises(Interrupted, match="iteration 3"):
+        ablate_module.train_or_resume(cfg, str(tmp_path / "first"), False)
+    with pytest.raises(Interrupted, match="second: not started, an earlier run of this worker was interrupted"):
+        ablate_module.train_or_resume(cfg, str(tmp_path / "second"), False)
+    assert started == ["first"]

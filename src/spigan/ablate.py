@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -90,14 +91,28 @@ def _comparable(cfg: Config) -> dict:
     return d
 
 
+# In a worker process: one of its runs was interrupted. A pool hands each worker its next
+# run before the last one ends, so without this a worker whose run stopped on Ctrl-C (or
+# SIGTERM) would start the queued one and train it to the end.
+_interrupted_worker = False
+
+
 def train_or_resume(cfg_dict: dict, run_dir: str, progress: bool) -> str:
-    """One run, trained or continued from its last checkpoint (also in a worker process)."""
+    """One run, trained or continued from its last checkpoint (also in a worker process,
+    which starts no further run once one of its runs was interrupted)."""
+    global _interrupted_worker
     run_dir = Path(run_dir)
-    if (run_dir / "checkpoints" / "last.pt").exists():
-        resume_run(run_dir, progress, threads=config_from_dict(cfg_dict).train.threads)
-        return "resumed"
-    train(config_from_dict(cfg_dict), run_dir, progress)
-    return "trained"
+    if _interrupted_worker:
+        raise Interrupted(f"{run_dir}: not started, an earlier run of this worker was interrupted")
+    try:
+        if (run_dir / "checkpoints" / "last.pt").exists():
+            resume_run(run_dir, progress, threads=config_from_dict(cfg_dict).train.threads)
+            return "resumed"
+        train(config_from_dict(cfg_dict), run_dir, progress)
+        return "trained"
+    except (Interrupted, KeyboardInterrupt):
+        _interrupted_worker = multiprocessing.parent_process() is not None  # never the main process: it may resume
+        raise
 
 
 def prepare_data(cfg: Config, progress: bool) -> None:
