@@ -10,26 +10,20 @@ primitives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from spigan.sim.geometry import (ACROSS, NEAR, Box, Camera, cross, intersect_box, intersect_cylinder,
+from spigan.sim.geometry import (NEAR, Box, Camera, cross, intersect_box, intersect_cylinder,
                                  intersect_ellipsoid, intersect_ground)
 from spigan.sim.table import BOX, CYLINDER, ELLIPSOID, GROUND, KINDS, PrimitiveTable
 
-# Rays (primitive x pixel, or caster x point, pairs) tested in one batch, at most, besides
-# one primitive larger than that: bounds the batch's temporaries (some 40 float64 arrays
-# of that length) whatever the frame size.
+# Rays (primitive x pixel pairs) tested in one batch, at most, besides one primitive larger
+# than that: bounds the batch's temporaries (some 40 float64 arrays of that length)
+# whatever the frame size.
 BATCH = 1 << 16
 # Primitives whose screen rectangles have this many pixels or more are cast one by one: a
 # numpy call's overhead (some microseconds) is small next to their arithmetic.
 LARGE_RECT = 512
-# Likewise shadow casters whose light-space slices hold this many points or more.
-LARGE_SLICE = 512
 NO_HIT = np.iinfo(np.int64).max  # the rank of no primitive
-# ACROSS as arrays indexed by a cylinder's axis: its first and its second axis across.
-_ACROSS = np.array([ACROSS[axis] for axis in range(3)]).T
 
 
 def _screen_rects(camera: Camera, table: PrimitiveTable, height: int, width: int):
@@ -79,28 +73,33 @@ def cast_primary(camera: Camera, table: PrimitiveTable, height: int, width: int)
     order = np.argsort(nearest, kind="stable")
     rank = np.empty(len(table), dtype=np.int64)
     rank[order] = np.arange(len(table))
-    depth = np.full(height * width, np.inf)
-    best = np.full(height * width, NO_HIT)  # the front-to-back rank of the primitive hit
+    depth = np.full((height, width), np.inf)
+    best = np.full((height, width), NO_HIT)  # the front-to-back rank of the primitive hit
     sizes = np.maximum(rects[:, 1] - rects[:, 0], 0) * np.maximum(rects[:, 3] - rects[:, 2], 0)
     large = sizes >= LARGE_RECT
-    o, d = tuple(camera.position), rays.reshape(-1, 3)
-    for rows in _batches(np.where(large, 0, sizes), table.kind):
-        pixel, row = _rect_pixels(rects, rows, sizes, width)
-        t = intersect_rows(table, row, o, (d[pixel, 0], d[pixel, 1], d[pixel, 2]))
-        if (t < nearest[row]).any():
-            return cast_in_order(camera, table, height, width)  # see _fold_nearest
-        _fold_nearest(depth, best, pixel, t, rank[row])
+    o = tuple(camera.position)
     dx, dy, dz = (np.ascontiguousarray(rays[..., i]) for i in range(3))
-    for k in np.flatnonzero(large):
+    # The large ones first, front to back: every hit already in the z-buffer then has a
+    # lower rank, so the loop's strict `t < z` is all the tie rule asks.
+    for k in order[large[order]]:
         r0, r1, c0, c1 = rects[k]
         t = table.shapes[k].intersect(o, (dx[r0:r1, c0:c1], dy[r0:r1, c0:c1], dz[r0:r1, c0:c1]))
         if (t < nearest[k]).any():
+            return cast_in_order(camera, table, height, width)  # see _fold_nearest
+        z = depth[r0:r1, c0:c1]  # views: writes go to `depth` and `best`
+        closer = t < z
+        z[closer] = t[closer]
+        best[r0:r1, c0:c1][closer] = rank[k]
+    for rows in _batches(np.where(large, 0, sizes), table.kind):
+        pixel, row = _rect_pixels(rects, rows, sizes, width)
+        t = intersect_rows(table, row, o, (dx.ravel()[pixel], dy.ravel()[pixel], dz.ravel()[pixel]))
+        if (t < nearest[row]).any():
             return cast_in_order(camera, table, height, width)
-        _fold_rect(depth.reshape(height, width)[r0:r1, c0:c1], best.reshape(height, width)[r0:r1, c0:c1], t, rank[k])
+        _fold_nearest(depth.ravel(), best.ravel(), pixel, t, rank[row])
     hit = best != NO_HIT
-    index = np.full(height * width, -1, dtype=np.int32)
+    index = np.full((height, width), -1, dtype=np.int32)
     index[hit] = order[best[hit]]
-    return depth.reshape(height, width), index.reshape(height, width), rays
+    return depth, index, rays
 
 
 def cast_in_order(camera: Camera, table: PrimitiveTable, height: int, width: int):
@@ -149,21 +148,13 @@ def _fold_nearest(depth: np.ndarray, best: np.ndarray, pixel: np.ndarray, t: np.
     np.minimum.at(best, pixel[won], rank[won])
 
 
-def _fold_rect(depth: np.ndarray, best: np.ndarray, t: np.ndarray, rank: int) -> None:
-    """`_fold_nearest` for the hits `t` of one primitive on its rectangle (views of the
-    z-buffer and of the ranks, written in place)."""
-    won = (t < depth) | ((t == depth) & (rank < best) & (t < np.inf))
-    depth[won] = t[won]
-    best[won] = rank
-
-
 def _batches(sizes: np.ndarray, kind: np.ndarray) -> list[np.ndarray]:
-    """The rows with rays (sizes > 0), grouped by kind (so that most batches hold one kind)
-    into batches of about BATCH rays each."""
+    """The rows with rays (sizes > 0), in batches of one kind and about BATCH rays each."""
     rows = np.flatnonzero(sizes > 0)
     rows = rows[np.argsort(kind[rows], kind="stable")]
     first = np.cumsum(sizes[rows]) - sizes[rows]  # each row's first ray, counting from 0
-    return np.split(rows, np.flatnonzero(np.diff(first // BATCH)) + 1) if rows.size else []
+    cuts = (np.diff(kind[rows]) != 0) | (np.diff(first // BATCH) != 0)
+    return np.split(rows, np.flatnonzero(cuts) + 1) if rows.size else []
 
 
 def _spans(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,23 +208,24 @@ def _in_frames(table: PrimitiveTable, rows: np.ndarray, o: tuple, d: tuple) -> t
     center = table.center[rows]
     ox, oy, oz = o[0] - center[:, 0], o[1] - center[:, 1], o[2] - center[:, 2]
     dx, dy, dz = d
-    c, s = table.cos[rows], table.sin[rows]
     # `_local_rays` turns the rays of yawed primitives only (turning by yaw 0 could flip
     # the sign of a zero, and 1 / dx with it). Yawed ones are those with sin != 0: the sine
     # of a non-zero double is never exactly 0.
-    yawed = s != 0
-    if yawed.any():
-        ox, oz = np.where(yawed, c * ox - s * oz, ox), np.where(yawed, s * ox + c * oz, oz)
-        dx, dz = np.where(yawed, c * dx - s * dz, dx), np.where(yawed, s * dx + c * dz, dz)
+    yawed = np.flatnonzero(table.sin[rows] != 0)
+    if yawed.size:
+        c, s = table.cos[rows[yawed]], table.sin[rows[yawed]]
+        dx, dz = (np.array(np.broadcast_to(v, ox.shape)) for v in (dx, dz))  # own copies, to write
+        for x, z in ((ox, oz), (dx, dz)):
+            xy, zy = x[yawed], z[yawed]
+            x[yawed], z[yawed] = c * xy - s * zy, s * xy + c * zy
     return (ox, oy, oz), (dx, dy, dz)
 
 
 def _across_along(v: tuple, axis: np.ndarray) -> tuple:
     """Components of cylinder rays in the order their formula takes them: (across, across,
-    along the cylinder's axis), as Cylinder.intersect orders them for its own axis."""
-    v = np.stack([np.broadcast_to(c, axis.shape) for c in v])  # (3, n): a shared scalar to every ray
-    n = np.arange(len(axis))
-    return v[_ACROSS[0, axis], n], v[_ACROSS[1, axis], n], v[axis, n]
+    along the cylinder's axis), as Cylinder.intersect orders them (ACROSS) for its axis."""
+    x, y, z = v
+    return np.where(axis == 0, y, x), np.where(axis == 2, y, z), np.where(axis == 0, x, np.where(axis == 1, y, z))
 
 
 def surface_frames(table: PrimitiveTable, pid: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,10 +278,8 @@ def cast_shadows(points: np.ndarray, to_light: np.ndarray, table: PrimitiveTable
     mask of points from which some caster (rows `casters` of `table`, none of them the
     ground) blocks the light.
 
-    Culling in light space (`_LightSpace`): each caster only tests the points whose
-    projection falls inside its own projected box. Casters whose boxes span many points
-    (facades, buses) go first, one by one; they block most, and a point once blocked is
-    left out of every later test. The many small ones are then intersected all at once.
+    Culling in light space: points are sorted along one axis perpendicular to the light, and
+    each caster only tests the points whose projection falls inside its own projected box.
     """
     shadowed = np.zeros(len(points), dtype=bool)
     if not len(points) or not len(casters):
@@ -297,57 +287,23 @@ def cast_shadows(points: np.ndarray, to_light: np.ndarray, table: PrimitiveTable
     a, b = light_basis(to_light)
     order = np.argsort(points @ a, kind="stable")
     points = points[order]  # everything below works in this order, so a caster's points are a slice
-    space = _LightSpace.of(points, to_light, a, b, table.corners[casters])
-    slices = np.where(space.active, space.hi - space.lo, 0)
-    long = slices >= LARGE_SLICE
-    d = tuple(to_light)
+    pa, pb, pl = points @ a, points @ b, points @ to_light
+    corners = table.corners[casters]  # (m, 8, 3)
+    ca, cb = corners @ a, corners @ b
+    # Along the light: a caster can only block points that lie below its highest corner.
+    reach = (corners @ to_light).max(axis=1)
+    # Casters whose light-space box misses every point are dropped at once, not one by one.
+    b_lo, b_hi = cb.min(axis=1), cb.max(axis=1)
+    los, his = np.searchsorted(pa, ca.min(axis=1)), np.searchsorted(pa, ca.max(axis=1))
+    active = (his > los) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
     blocked = np.zeros(len(points), dtype=bool)
-    for k in np.flatnonzero(long):
-        lo, hi = space.lo[k], space.hi[k]
-        p = lo + np.flatnonzero(space.near(k, slice(lo, hi)) & ~blocked[lo:hi])
-        if p.size:
-            t = table.shapes[casters[k]].intersect((points[p, 0], points[p, 1], points[p, 2]), d)
-            blocked[p[np.isfinite(t)]] = True
-    for batch in _batches(np.where(long, 0, slices), table.kind[casters]):
-        k, offset = _spans(slices[batch])
-        k = batch[k]
-        p = space.lo[k] + offset  # every short caster with every point of its slice
-        keep = np.flatnonzero(space.near(k, p) & ~blocked[p])
-        k, p = k[keep], p[keep]
-        t = intersect_rows(table, casters[k], (points[p, 0], points[p, 1], points[p, 2]), d)
-        blocked[p[np.isfinite(t)]] = True
+    for k in np.flatnonzero(active):
+        lo, hi = los[k], his[k]
+        cand = lo + np.flatnonzero((pb[lo:hi] >= b_lo[k]) & (pb[lo:hi] <= b_hi[k]) & (pl[lo:hi] < reach[k])
+                                   & ~blocked[lo:hi])
+        if cand.size:
+            p = points[cand]
+            t = table.shapes[casters[k]].intersect((p[:, 0], p[:, 1], p[:, 2]), tuple(to_light))
+            blocked[cand[np.isfinite(t)]] = True
     shadowed[order] = blocked
     return shadowed
-
-
-@dataclass(frozen=True)
-class _LightSpace:
-    """Shadow points, sorted along `a` (one axis across the light), and the casters'
-    bounding boxes, in light space: a and b across the light, l along it (towards it)."""
-
-    pb: np.ndarray  # (n,) the points' b
-    pl: np.ndarray  # (n,) the points' l
-    lo: np.ndarray  # (m,) each caster's slice [lo, hi) of the points: those within its box along a
-    hi: np.ndarray
-    b_lo: np.ndarray  # (m,) its box along b
-    b_hi: np.ndarray
-    reach: np.ndarray  # (m,) its highest corner along l: it can only block points below that
-    active: np.ndarray  # (m,) bool: whether its box may hold any point at all
-
-    @staticmethod
-    def of(points: np.ndarray, to_light: np.ndarray, a: np.ndarray, b: np.ndarray, corners: np.ndarray) -> _LightSpace:
-        """For points (n, 3), sorted along `a`, and the casters' corners (m, 8, 3)."""
-        pa, pb, pl = points @ a, points @ b, points @ to_light
-        ca, cb = corners @ a, corners @ b
-        reach = (corners @ to_light).max(axis=1)
-        b_lo, b_hi = cb.min(axis=1), cb.max(axis=1)
-        lo, hi = np.searchsorted(pa, ca.min(axis=1)), np.searchsorted(pa, ca.max(axis=1))
-        # Casters whose light-space box misses every point are dropped at once, not one by one.
-        active = (hi > lo) & (b_hi >= pb.min()) & (b_lo <= pb.max()) & (reach > pl.min())
-        return _LightSpace(pb, pl, lo, hi, b_lo, b_hi, reach, active)
-
-    def near(self, k, p) -> np.ndarray:
-        """Whether points `p` lie within the boxes of casters `k` across the light and below
-        their tops: for one caster (k an int, p a slice) or for pairs (k, p arrays)."""
-        pb = self.pb[p]
-        return (pb >= self.b_lo[k]) & (pb <= self.b_hi[k]) & (self.pl[p] < self.reach[k])

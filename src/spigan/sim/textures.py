@@ -22,9 +22,8 @@ def value_noise(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
     fx, fy = x - x0, y - y0
     fx, fy = fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy)
     ix, iy = x0.astype(np.int64), y0.astype(np.int64)
-    # The four corners' values in one hash call: on the few thousand points of a small
-    # frame, a numpy call's overhead is most of its cost.
-    a, b, c, d = _lattice(np.stack([ix, ix + 1, ix, ix + 1]), np.stack([iy, iy, iy + 1, iy + 1]), seed)
+    a, b = _lattice(ix, iy, seed), _lattice(ix + 1, iy, seed)
+    c, d = _lattice(ix, iy + 1, seed), _lattice(ix + 1, iy + 1, seed)
     top = a + (b - a) * fx
     return top + (c + (d - c) * fx - top) * fy
 
