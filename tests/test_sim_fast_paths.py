@@ -1,6 +1,6 @@
 """The simulator's fast paths give the bits of the plain code they stand for (batched primary
-casting, the one-primitive-at-a-time loop; the scene's uniform draws, numpy's; `cross`,
-np.cross), so that frame caches stay valid without a new SIM_VERSION."""
+casting, the one-primitive-at-a-time loop; `cross`, np.cross), so that frame caches stay
+valid without a new SIM_VERSION."""
 
 import math
 
@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 
 import spigan.sim.hits
-import spigan.sim.scene
 from spigan.sim import SimKnobs, render_frame
 from spigan.sim import casting
 from spigan.sim.casting import cast_in_order, cast_primary
 from spigan.sim.geometry import Box, Camera, Cylinder, Ellipsoid, Ground, cross
-from spigan.sim.scene import _Draws
 from spigan.sim.table import PrimitiveTable
 
 CHANNELS = ("rgb", "labels", "depth", "normals", "instances")
@@ -27,7 +25,6 @@ FRAMES = [(seed, index, size, domain, randomization) for size in ((64, 128), (96
 def test_frames_are_those_of_the_plain_code(monkeypatch):
     fast = {f: render_frame(f[0], f[1], *f[2], f[3], SimKnobs(randomization=f[4])) for f in FRAMES}
     monkeypatch.setattr(spigan.sim.hits, "cast_primary", cast_in_order)
-    monkeypatch.setattr(spigan.sim.scene, "_Draws", lambda rng: rng)  # numpy's own uniform draws
     for f, frame in fast.items():
         reference = render_frame(f[0], f[1], *f[2], f[3], SimKnobs(randomization=f[4]))
         for channel in CHANNELS:
@@ -103,16 +100,3 @@ def test_cross_keeps_the_bits_of_numpys():
     for a, b in np.random.default_rng(2).normal(size=(200, 2, 3)):
         assert cross(a, b).tobytes() == np.cross(a, b).tobytes()
 
-
-def test_scene_draws_are_numpys():
-    plain, fast = np.random.default_rng(4), _Draws(np.random.default_rng(4))
-    for low, high in [(0, 1), (-5, 70), (8, 30), (1.65, 1.9), (math.log(0.8), math.log(2.2)), (2.5, 2.5)]:
-        for rng in (plain, fast):  # interleaved with other draws, as scenes draw
-            rng.integers(4), rng.normal(0, 0.1, 3)
-        a, b = plain.uniform(low, high), fast.uniform(low, high)
-        assert type(a) is type(b) and a.hex() == b.hex()
-    np.testing.assert_array_equal(plain.uniform(0.45, 0.7, 3), fast.uniform(0.45, 0.7, 3))
-    assert plain.random() == fast.random()  # the same place in the stream
-    for rng in (plain, fast):
-        with pytest.raises(ValueError):
-            rng.uniform(3.0, -1.0)

@@ -80,27 +80,6 @@ class Scene:
         return view / np.maximum(upward + to_right + to_left, 1e-9)
 
 
-class _Draws:
-    """A scene's random generator, with a fast path for its most frequent call, a scalar
-    uniform draw (some 850 a scene): Generator.uniform spends some 3 us a call on its
-    arguments before computing low + (high - low) * (the next double), with a plain
-    multiply and add (numpy's C random_uniform), which is what this computes from the same
-    double. The stream and every value drawn stay the same; the other draws go through."""
-
-    def __init__(self, rng: np.random.Generator):
-        self._rng = rng
-
-    def uniform(self, low=0.0, high=1.0, size=None):
-        if size is None and isinstance(low, (int, float)) and isinstance(high, (int, float)):
-            low, high = float(low), float(high)
-            if 0.0 <= high - low < math.inf:  # else numpy's own error
-                return low + (high - low) * self._rng.random()
-        return self._rng.uniform(low, high, size)
-
-    def __getattr__(self, name: str):
-        return getattr(self._rng, name)
-
-
 class _Builder:
     """Collects primitives one by one (frozen into the scene's table at the end), giving each
     object an id and a per-object colour jitter."""
@@ -150,7 +129,6 @@ HEIGHTS = {"town": ((6, 14), (14, 22), (8, 20)), "city": ((9, 24), (24, 40), (12
 
 def generate_scene(rng: np.random.Generator) -> Scene:
     """Draws one street scene."""
-    rng = _Draws(rng)
     b = _Builder(rng)
     district = DISTRICTS[int(rng.choice(len(DISTRICTS), p=DISTRICT_ODDS))]
     lanes = 1 if rng.random() < 0.6 else 2
