@@ -31,7 +31,7 @@ STYLES = {"lane_width": 1, "lanes": 1, "road_half": 1, "zebra_z": 1, "floor": 1,
 class PrimitiveTable:
     """P primitives, one row each."""
 
-    shapes: tuple[Primitive, ...]  # the rows as built
+    shapes: tuple[Primitive, ...]  # the rows as built: their intersect() is the casters' kernel
     kind: np.ndarray  # (P,) int64 index into KINDS
     label: np.ndarray  # (P,) uint8 16-class index
     object_id: np.ndarray  # (P,) int64; the parts of one object share it
