@@ -17,6 +17,15 @@ EPS = 1e-4  # minimum ray parameter: avoids a surface shadowing itself
 NEAR = 0.05  # camera near plane (m) used for culling
 
 
+def cross(a, b) -> np.ndarray:
+    """The cross product of two 3-vectors: np.cross's products and differences, in its
+    order (so the same bits), without its overhead on arrays of three (some 30 us, a few
+    times a frame)."""
+    a0, a1, a2 = (float(v) for v in a)
+    b0, b1, b2 = (float(v) for v in b)
+    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+
+
 @dataclass(frozen=True)
 class Camera:
     """Pinhole camera. Angles in radians; yaw 0 looks along +z, positive pitch looks up,
@@ -42,7 +51,7 @@ class Camera:
         cy, sy, cp, sp = math.cos(self.yaw), math.sin(self.yaw), math.cos(self.pitch), math.sin(self.pitch)
         forward = np.array([sy * cp, sp, cy * cp])
         right = np.array([cy, 0.0, -sy])
-        up = np.cross(forward, right)
+        up = cross(forward, right)
         if self.roll:
             cr, sr = math.cos(self.roll), math.sin(self.roll)
             right, up = cr * right - sr * up, sr * right + cr * up
@@ -104,8 +113,13 @@ class Primitive:
     def __post_init__(self):
         self.center = np.asarray(self.center, dtype=np.float64)
         self._cos, self._sin = math.cos(self.yaw), math.sin(self.yaw)
-        # world = R local + center; row vectors: world = local @ R.T + center
-        self._R = np.array([[self._cos, 0.0, self._sin], [0.0, 1.0, 0.0], [-self._sin, 0.0, self._cos]])
+
+    @property
+    def _R(self) -> np.ndarray:
+        """world = R local + center; row vectors: world = local @ R.T + center. Built when
+        asked for (rarely: casting and shading use the table's columns), not for each of a
+        scene's hundreds of primitives."""
+        return np.array([[self._cos, 0.0, self._sin], [0.0, 1.0, 0.0], [-self._sin, 0.0, self._cos]])
 
     def to_local(self, p: np.ndarray) -> np.ndarray:
         return (p - self.center) @ self._R if self.yaw else p - self.center
@@ -149,16 +163,7 @@ class Box(Primitive):
         self.half = np.asarray(self.half, dtype=np.float64)
 
     def intersect(self, o: Components, d: Components) -> np.ndarray:
-        (ox, oy, oz), (dx, dy, dz) = self._local_rays(o, d)
-        hx, hy, hz = self.half
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ix, iy, iz = 1.0 / dx, 1.0 / dy, 1.0 / dz
-            ax, bx = (-hx - ox) * ix, (hx - ox) * ix
-            ay, by = (-hy - oy) * iy, (hy - oy) * iy
-            az, bz = (-hz - oz) * iz, (hz - oz) * iz
-            tmin = np.maximum(np.maximum(np.minimum(ax, bx), np.minimum(ay, by)), np.minimum(az, bz))
-            tmax = np.minimum(np.minimum(np.maximum(ax, bx), np.maximum(ay, by)), np.maximum(az, bz))
-            return np.where((tmax >= tmin) & (tmin > EPS), tmin, np.inf)
+        return intersect_box(*self._local_rays(o, d), self.half)
 
     @staticmethod
     def _normal_of(q: np.ndarray) -> np.ndarray:
@@ -185,23 +190,9 @@ class Cylinder(Primitive):
 
     def intersect(self, o: Components, d: Components) -> np.ndarray:
         ol, dl = self._local_rays(o, d)
-        a_idx, b_idx = [i for i in range(3) if i != self.axis]
-        oa, ob, oh = ol[a_idx], ol[b_idx], ol[self.axis]
-        da, db, dh = dl[a_idx], dl[b_idx], dl[self.axis]
-        r2, hl = self.radius**2, self.half_length
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # side: |(o + t d)_ab|^2 = r^2, nearer root, within the length
-            qa = da * da + db * db
-            qb = oa * da + ob * db
-            disc = qb * qb - qa * (oa * oa + ob * ob - r2)
-            t_side = (-qb - np.sqrt(disc)) / qa
-            side_ok = (disc >= 0) & (t_side > EPS) & (np.abs(oh + t_side * dh) <= hl)
-            t = np.where(side_ok, t_side, np.inf)
-            # caps: the end disc facing the ray
-            t_cap = (-np.sign(dh) * hl - oh) / dh
-            ca, cb = oa + t_cap * da, ob + t_cap * db
-            cap_ok = (t_cap > EPS) & (ca * ca + cb * cb <= r2)
-            return np.minimum(t, np.where(cap_ok, t_cap, np.inf))
+        a_idx, b_idx = ACROSS[self.axis]
+        return intersect_cylinder((ol[a_idx], ol[b_idx], ol[self.axis]), (dl[a_idx], dl[b_idx], dl[self.axis]),
+                                  self.radius**2, self.half_length)
 
     def local_normal(self, q: np.ndarray) -> np.ndarray:
         on_cap = np.abs(q[..., self.axis]) >= self.half_length - 1e-6
@@ -229,15 +220,7 @@ class Ellipsoid(Primitive):
         self.radii = np.asarray(self.radii, dtype=np.float64)
 
     def intersect(self, o: Components, d: Components) -> np.ndarray:
-        (ox, oy, oz), (dx, dy, dz) = self._local_rays(o, d)
-        rx, ry, rz = self.radii
-        ox, oy, oz, dx, dy, dz = ox / rx, oy / ry, oz / rz, dx / rx, dy / ry, dz / rz
-        qa = dx * dx + dy * dy + dz * dz
-        qb = ox * dx + oy * dy + oz * dz
-        disc = qb * qb - qa * (ox * ox + oy * oy + oz * oz - 1.0)
-        with np.errstate(invalid="ignore"):
-            t = (-qb - np.sqrt(disc)) / qa
-            return np.where((disc >= 0) & (t > EPS), t, np.inf)
+        return intersect_ellipsoid(*self._local_rays(o, d), self.radii)
 
     def local_normal(self, q: np.ndarray) -> np.ndarray:
         n = q / self.radii**2
@@ -252,10 +235,7 @@ class Ground(Primitive):
     """The infinite plane y = 0 (the road surface); always tested against every ray."""
 
     def intersect(self, o: Components, d: Components) -> np.ndarray:
-        oy, dy = np.broadcast_arrays(o[1], d[1])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = -oy / dy
-            return np.where((dy < 0) & (t > EPS), t, np.inf)
+        return intersect_ground(o, d)
 
     def local_normal(self, q: np.ndarray) -> np.ndarray:
         n = np.zeros_like(q)
@@ -264,3 +244,68 @@ class Ground(Primitive):
 
     def to_local(self, p: np.ndarray) -> np.ndarray:
         return p
+
+
+# ---------------------------------------------------------------------------------------
+# The intersection formulas, in a primitive's own frame. Their parameters (half extents,
+# radii, ...) are scalars when one primitive's intersect() calls them, and per-ray arrays
+# when `casting` tests many primitives of a kind at once: the same operations in the same
+# order either way, so both give the same t, bit for bit.
+# ---------------------------------------------------------------------------------------
+
+# The two axes across a cylinder's axis, in the order its formula takes them.
+ACROSS = {0: (1, 2), 1: (0, 2), 2: (0, 1)}
+
+
+def intersect_box(o: Components, d: Components, half) -> np.ndarray:
+    """Slab test against the box of half extents `half` = (hx, hy, hz) about the origin."""
+    (ox, oy, oz), (dx, dy, dz) = o, d
+    hx, hy, hz = half
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ix, iy, iz = 1.0 / dx, 1.0 / dy, 1.0 / dz
+        ax, bx = (-hx - ox) * ix, (hx - ox) * ix
+        ay, by = (-hy - oy) * iy, (hy - oy) * iy
+        az, bz = (-hz - oz) * iz, (hz - oz) * iz
+        tmin = np.maximum(np.maximum(np.minimum(ax, bx), np.minimum(ay, by)), np.minimum(az, bz))
+        tmax = np.minimum(np.minimum(np.maximum(ax, bx), np.maximum(ay, by)), np.maximum(az, bz))
+        return np.where((tmax >= tmin) & (tmin > EPS), tmin, np.inf)
+
+
+def intersect_cylinder(o: Components, d: Components, r2, hl) -> np.ndarray:
+    """The capped cylinder of squared radius `r2` and half length `hl` about the origin;
+    components ordered (across, across, along its axis)."""
+    (oa, ob, oh), (da, db, dh) = o, d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # side: |(o + t d)_ab|^2 = r^2, nearer root, within the length
+        qa = da * da + db * db
+        qb = oa * da + ob * db
+        disc = qb * qb - qa * (oa * oa + ob * ob - r2)
+        t_side = (-qb - np.sqrt(disc)) / qa
+        side_ok = (disc >= 0) & (t_side > EPS) & (np.abs(oh + t_side * dh) <= hl)
+        t = np.where(side_ok, t_side, np.inf)
+        # caps: the end disc facing the ray
+        t_cap = (-np.sign(dh) * hl - oh) / dh
+        ca, cb = oa + t_cap * da, ob + t_cap * db
+        cap_ok = (t_cap > EPS) & (ca * ca + cb * cb <= r2)
+        return np.minimum(t, np.where(cap_ok, t_cap, np.inf))
+
+
+def intersect_ellipsoid(o: Components, d: Components, radii) -> np.ndarray:
+    """The ellipsoid of semi-axes `radii` = (rx, ry, rz) about the origin."""
+    (ox, oy, oz), (dx, dy, dz) = o, d
+    rx, ry, rz = radii
+    ox, oy, oz, dx, dy, dz = ox / rx, oy / ry, oz / rz, dx / rx, dy / ry, dz / rz
+    qa = dx * dx + dy * dy + dz * dz
+    qb = ox * dx + oy * dy + oz * dz
+    disc = qb * qb - qa * (ox * ox + oy * oy + oz * oz - 1.0)
+    with np.errstate(invalid="ignore"):
+        t = (-qb - np.sqrt(disc)) / qa
+        return np.where((disc >= 0) & (t > EPS), t, np.inf)
+
+
+def intersect_ground(o: Components, d: Components) -> np.ndarray:
+    """The plane y = 0, from above (world coordinates: the ground has no frame of its own)."""
+    oy, dy = np.broadcast_arrays(o[1], d[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = -oy / dy
+        return np.where((dy < 0) & (t > EPS), t, np.inf)

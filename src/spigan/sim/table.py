@@ -42,6 +42,7 @@ class PrimitiveTable:
     sin: np.ndarray
     half: np.ndarray  # (P, 3) box half extents; 0 for other kinds
     radius: np.ndarray  # (P,) cylinder radius; 0 for other kinds
+    radius2: np.ndarray  # (P,) its square, as Cylinder.intersect computes it (radius**2); 0 for other kinds
     half_length: np.ndarray  # (P,) cylinder half length; 1 for other kinds
     axis: np.ndarray  # (P,) int64 cylinder axis; 1 for other kinds
     radii: np.ndarray  # (P, 3) ellipsoid semi-axes; 1 for other kinds
@@ -58,13 +59,16 @@ class PrimitiveTable:
         kind = np.asarray([_KIND_OF[type(q)] for q in p], dtype=np.int64)
         rows = {k: np.flatnonzero(kind == k) for k in range(len(KINDS))}
         half, radii = np.zeros((n, 3)), np.ones((n, 3))
-        radius, half_length, axis = np.zeros(n), np.ones(n), np.ones(n, dtype=np.int64)
+        radius, radius2, half_length, axis = np.zeros(n), np.zeros(n), np.ones(n), np.ones(n, dtype=np.int64)
         if rows[BOX].size:
             half[rows[BOX]] = [p[k].half for k in rows[BOX]]
         if rows[ELLIPSOID].size:
             radii[rows[ELLIPSOID]] = [p[k].radii for k in rows[ELLIPSOID]]
         for k in rows[CYLINDER]:
             radius[k], half_length[k], axis[k] = p[k].radius, p[k].half_length, p[k].axis
+            # Squared here as the per-primitive formula squares it (Python's or numpy's
+            # scalar pow), so that casting many cylinders at once gives the same bits.
+            radius2[k] = p[k].radius**2
         # Half extents of the bounding boxes in each primitive's frame (`extent()`).
         extent = np.zeros((n, 3))
         extent[rows[BOX]], extent[rows[ELLIPSOID]] = half[rows[BOX]], radii[rows[ELLIPSOID]]
@@ -90,8 +94,8 @@ class PrimitiveTable:
             object_id=np.asarray([q.object_id for q in p], dtype=np.int64),
             material=np.asarray([MATERIAL_CODE[q.material] for q in p], dtype=np.int64),
             color=np.asarray([q.color for q in p], dtype=np.float64).reshape(-1, 3),
-            center=center, cos=cos, sin=sin, half=half, radius=radius, half_length=half_length, axis=axis,
-            radii=radii, extent=extent, corners=_corners(extent, cos, sin, center, kind), style=style)
+            center=center, cos=cos, sin=sin, half=half, radius=radius, radius2=radius2, half_length=half_length,
+            axis=axis, radii=radii, extent=extent, corners=_corners(extent, cos, sin, center, kind), style=style)
 
     def __len__(self) -> int:
         return len(self.kind)
