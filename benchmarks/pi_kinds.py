@@ -138,6 +138,8 @@ def main() -> None:
                                          "(benchmarks/warm_levers.py's)")
     ap.add_argument("--pretrain-iterations", type=int, default=3000, help="iterations of a missing pretraining")
     ap.add_argument("--only", nargs="+", choices=list(SETTINGS), help="these settings alone (default: all)")
+    ap.add_argument("--table-only", action="store_true", help="train nothing: the table and figures of the "
+                                                              "finished runs (a study stopped part way)")
     args = ap.parse_args()
     out, seeds = Path(args.out), range(args.seeds)
     base = [*WORLD, "train.threads=1", *args.overrides]
@@ -155,9 +157,10 @@ def main() -> None:
 
     ready = [s for s in seeds if (pretrain[s] / "results.json").exists()]
     try:  # a missing pretraining trains after the runs of the seeds that have theirs, then its seed's runs
-        with folder_lock(out):
-            train_all(runs(ready) + missing, args.jobs)
-            train_all(runs([s for s in seeds if s not in ready]), args.jobs)
+        if not args.table_only:  # (reading finished runs needs no lock)
+            with folder_lock(out):
+                train_all(runs(ready) + missing, args.jobs)
+                train_all(runs([s for s in seeds if s not in ready]), args.jobs)
     except SpiganError as e:  # a bad key=value, or the folder in use: one line, as the spigan command says it
         raise SystemExit(f"pi_kinds: {e}") from None
 
