@@ -67,6 +67,11 @@ def shares(run_dir: Path) -> dict[str, float]:
     return got
 
 
+def _pct(value: float) -> str:
+    """A share in %: one decimal, or two significant digits under 1% (a kind may carry 0.04%)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
+
+
 def table(out: Path, seeds: range) -> tuple[str, dict]:
     done = {name: [s for s in seeds if (out / f"{name}-s{s}" / "results.json").exists()] for name in SETTINGS}
     result = {name: {s: 100 * miou(out / f"{name}-s{s}") for s in done[name]} for name in SETTINGS}
@@ -86,11 +91,11 @@ def table(out: Path, seeds: range) -> tuple[str, dict]:
         vs_no_pi, vs_source = diffs(name, "no_pi"), diffs(name, "source_only")
         g = [shares(out / f"{name}-s{s}") for s in done[name]] if name in PI_SETTINGS else []
         share = {key: statistics.mean(x[key] for x in g) for key in (g[0] if g else {})}
-        share_text = ", ".join(f"{k} {v:.1f}" for k, v in share.items() if k != "privileged" or len(share) == 1)
+        share_text = ", ".join(f"{k} {_pct(v)}" for k, v in share.items() if k != "privileged" or len(share) == 1)
         if len(share) > 2:
-            share_text = f"{share['privileged']:.1f} ({share_text})"
+            share_text = f"{_pct(share['privileged'])} ({share_text})"
         elif share:
-            share_text = f"{share['privileged']:.1f}"
+            share_text = _pct(share["privileged"])
         rows.append(f"| {name} | {per_seed(got)} | **{mean_std(list(got.values())) if got else '-'}** | "
                     f"{per_seed(vs_no_pi, '+')} | **{mean(vs_no_pi, '+')}** | {per_seed(vs_source, '+')} | "
                     f"**{mean(vs_source, '+')}** | {share_text or '-'} |")
