@@ -36,10 +36,10 @@ TARGETS = ("log", "metres", "inverse")
 MODIFIERS = {"skip": "loss.depth_far=skip", "psource": "loss.p_trained_on=source"}
 
 
-def train_all(plan: list[tuple[list[str], Path]], jobs: int) -> None:
+def train_all(plan: list[tuple[list[str], Path]], jobs: int, config: Path = CONFIG) -> None:
     """Trains (or resumes) every run of `plan` not finished yet, `jobs` at a time, as
-    `spigan ablate` does (each run in its own process)."""
-    todo = [(load_config(CONFIG, args), out) for args, out in plan if not (out / "results.json").exists()]
+    `spigan ablate` does (each run in its own process), from `config` and each run's overrides."""
+    todo = [(load_config(config, args), out) for args, out in plan if not (out / "results.json").exists()]
     if not todo:
         return
     prepare_data(todo[0][0], progress=False)  # every setting renders the same frames: once, before the runs
