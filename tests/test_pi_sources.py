@@ -362,7 +362,7 @@ def test_synthia_export_writes_instance_ids_and_normals(tmp_path):
 
     export("sim", 2, 24, 48, tmp_path, progress=False)
     frames = SimFrames("sim", "train", 2, 24, 48)
-    loaded = real_frames("synthia", tmp_path, "train", "16-class", size=None, instances=True)
+    loaded = real_frames("synthia", tmp_path, "train", "16-class", size=None, instances=True, normals=True)
     for i in range(2):
         raw = io._imread(tmp_path / "GT" / "LABELS" / f"{i:07d}.png")
         np.testing.assert_array_equal(raw[..., 1], frames[i].instances)  # green, in OpenCV's BGR
@@ -370,6 +370,11 @@ def test_synthia_export_writes_instance_ids_and_normals(tmp_path):
         normals = io.read_normals_png(tmp_path / "Normals" / f"{i:07d}.png")
         np.testing.assert_allclose(normals, frames[i].normals, atol=3e-5)
         assert (normals[frames[i].labels == C["sky"]] == 0).all()
+        # Read back as SYNTHIA, the export's exact normals, not ones derived with SYNTHIA's camera
+        np.testing.assert_allclose(loaded[i]["normals"], frames[i].normals, atol=3e-5)
+    (tmp_path / "Normals" / "0000001.png").unlink()
+    with pytest.raises(SpiganError, match=r"Normals/0000001\.png: file not found"):
+        real_frames("synthia", tmp_path, "train", "16-class", size=None, normals=True)[1]
 
 
 def test_the_frame_cache_keeps_normals_and_instances(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ Each loader is a frame source: `frames[i]` is a dict with `image` (H, W, 3) uint
 `labels` (h, w) uint8 in the training ontology (255 = ignored) and, for a source, `depth`
 (h, w) float32 metres; asked for, SYNTHIA's also carry `normals` (h, w, 3) float32, derived
 from the depth and the camera's intrinsics at the file's own resolution
-(`spigan.data.normals`), and `instances` (h, w) uint16, the instance channel of its label
+(`spigan.data.normals`) or, where a `Normals/` folder holds them (an export of the
+simulator), read as they are, and `instances` (h, w) uint16, the instance channel of its label
 files. Images are resized to `size`; labels, depth, normals and instances too (nearest
 neighbour, which keeps normals of unit length) when `resize_labels`, and are otherwise kept
 at their own resolution, where evaluation happens.
@@ -53,6 +54,7 @@ class Item:
     image: Path
     labels: Path | None = None
     depth: Path | None = None
+    normals: Path | None = None  # exact normals (a simulator's export); else derived from depth
 
 
 @dataclass
@@ -152,10 +154,12 @@ class FileFrames:
             if self.instances:
                 ids = self.layout.read_instances(item.labels)
                 frame["instances"] = self._resized(ids, item.labels, "instance", native)
+        if self.normals and item.normals is not None:  # exact: no camera needed
+            frame["normals"] = self._resized(io.read_normals_png(item.normals), item.normals, "normals", native)
         if item.depth is not None:
             depth = self.layout.read_depth(item.depth)
             frame["depth"] = self._resized(depth, item.depth, "depth", native)
-            if self.normals:  # at the file's resolution, where the intrinsics hold (see spigan.data.normals)
+            if self.normals and item.normals is None:  # at the file's resolution, where the intrinsics hold
                 # Tangents reach 3 pixels of the training resolution each side: more of a
                 # larger file's own, which also averages its centimetre steps further.
                 shrink = native[1] / self.size[1] if self.size and self.resize_labels else 1.0
@@ -194,7 +198,7 @@ def _inside(items: list[Item], root: Path) -> list[Item]:
     """Refuses files that resolve outside the dataset root (through symlinks, say)."""
     top = root.resolve()
     for item in items:
-        for path in (item.image, item.labels, item.depth):
+        for path in (item.image, item.labels, item.depth, item.normals):
             if path is not None and path.exists() and not path.resolve().is_relative_to(top):
                 raise SpiganError(f"{path}: resolves to {path.resolve()}, outside the dataset root {top}")
     return items
@@ -217,13 +221,18 @@ SYNTHIA_CAMERA = Intrinsics(fx=532.740352, fy=532.740352, cx=640.0, cy=380.0, wi
 
 def synthia(root: str | Path, split: str = "train", labels: bool = True, depth: bool = True):
     """SYNTHIA-RAND-CITYSCAPES: RGB/*.png, GT/LABELS/*.png, Depth/Depth/*.png. The dataset
-    has no official split: every frame is a training frame (`split` is not used)."""
+    has no official split: every frame is a training frame (`split` is not used). A
+    `Normals/` folder beside them (not SYNTHIA's: `spigan sim export` writes the simulator's
+    exact normals there) is read instead of deriving normals from depth and SYNTHIA's
+    camera, which is not the camera an export was rendered with."""
     root = _root(root)
     layout_name = "SYNTHIA-RAND-CITYSCAPES layout: RGB/, GT/LABELS/, Depth/Depth/"
     rgb = _need_dir(root / "RGB", layout_name)
     label_dir = _need_dir(root / "GT" / "LABELS", layout_name) if labels else None
     depth_dir = _need_dir(root / "Depth" / "Depth", layout_name) if depth else None
-    items = [Item(p, label_dir / p.name if labels else None, depth_dir / p.name if depth else None)
+    normals_dir = root / "Normals" if (root / "Normals").is_dir() else None
+    items = [Item(p, label_dir / p.name if labels else None, depth_dir / p.name if depth else None,
+                  normals_dir / p.name if normals_dir else None)
              for p in sorted(rgb.glob("*.png"))]
     layout = Layout("SYNTHIA", io.read_synthia_label, max(SYNTHIA_CLASSES),
                     _with_16_class_tables(dict(SYNTHIA_TO_16), dict(SYNTHIA_TO_7)), read_depth=io.read_synthia_depth,
