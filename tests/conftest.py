@@ -91,6 +91,54 @@ def cancelled_biases():
     return biases_cancelled_by_instance_norm
 
 
+def small_networks(dropout: float = 0.0, discriminator_layers: int = 1, privileged_channels: int = 1,
+                   channelwise_upsampling: bool = False):
+    """The five networks a few thousand parameters wide, for tests of the training steps
+    (4 classes), seeded: two calls with the same arguments give the same weights."""
+    import torch  # here: tests of what `import spigan` loads
+
+    from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+    from spigan.networks import Networks
+
+    fcn = dict(width=8, fc_dim=16, input_padding=1, dropout=dropout)
+    torch.manual_seed(0)
+    nets = Networks(task=FCN8s(4, **fcn), generator=ResnetGenerator(width=4, blocks=1),
+                    discriminator=PatchDiscriminator(width=4, layers=discriminator_layers),
+                    privileged=FCN8s(privileged_channels, **fcn, channelwise_upsampling=channelwise_upsampling),
+                    perceptual=PerceptualVGG19(width=8))
+    for net in (nets.task, nets.privileged):  # zero-initialised scores would hide gradients to G
+        for m in (net.score_fr, net.score_pool3, net.score_pool4):
+            torch.nn.init.normal_(m.weight, std=0.1)
+    return nets
+
+
+@pytest.fixture(scope="session")
+def networks():
+    return small_networks
+
+
+def assert_same_training(plain, fast, plain_logs, fast_logs, loss_tolerance: dict, parameter_tolerance: dict) -> None:
+    """Two implementations' iterations agree: every logged loss (pytest.approx with
+    `loss_tolerance`) and every trained parameter (torch.testing.assert_close with
+    `parameter_tolerance`) but the biases InstanceNorm cancels (moved by rounding noise alone)."""
+    import torch
+
+    for a, b in zip(plain_logs, fast_logs):
+        for key in a:
+            assert a[key] == pytest.approx(b[key], **loss_tolerance), key
+    dead = {"generator": biases_cancelled_by_instance_norm(plain.generator),
+            "discriminator": biases_cancelled_by_instance_norm(plain.discriminator)}
+    for name, net in plain.trainable().items():
+        for (key, a), (_, b) in zip(net.named_parameters(), fast.trainable()[name].named_parameters()):
+            if key not in dead.get(name, set()):
+                torch.testing.assert_close(a, b, **parameter_tolerance, msg=f"{name}.{key}")
+
+
+@pytest.fixture(scope="session")
+def same_training():
+    return assert_same_training
+
+
 def optimised_iteration(nets, opts, w, batches, x_r, task_learns):
     """One iteration of the optimised steps (spigan.objective) on `batches`, logged as
     spigan.reference.plain_iteration logs the plain loop, so the two can be compared:

@@ -8,7 +8,8 @@ import torch
 
 from spigan.depth import DEPTH_TARGETS
 from spigan.loss_config import LossConfig
-from spigan.models import FCN8s, PatchDiscriminator, PerceptualHead, PerceptualVGG19, ResnetGenerator
+from conftest import small_networks
+from spigan.models import PerceptualHead
 from spigan.networks import Networks
 from spigan.objective import (
     adaptation_step,
@@ -22,16 +23,7 @@ pytestmark = pytest.mark.numerics
 
 
 def tiny_networks(dropout: float = 0.5) -> Networks:
-    torch.manual_seed(0)
-    nets = Networks(task=FCN8s(4, width=8, fc_dim=16, input_padding=1, dropout=dropout),
-                    generator=ResnetGenerator(width=4, blocks=1),
-                    discriminator=PatchDiscriminator(width=4, layers=2),
-                    privileged=FCN8s(1, width=8, fc_dim=16, input_padding=1, dropout=dropout),
-                    perceptual=PerceptualVGG19(width=8))
-    for fcn in (nets.task, nets.privileged):  # zero-initialised scores would hide gradients to G
-        for m in (fcn.score_fr, fcn.score_pool3, fcn.score_pool4):
-            torch.nn.init.normal_(m.weight, std=0.1)
-    return nets
+    return small_networks(dropout=dropout, discriminator_layers=2)
 
 
 def optimizers(nets: Networks) -> dict:

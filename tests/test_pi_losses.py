@@ -16,7 +16,8 @@ from spigan import losses
 from spigan.config import config_from_dict, load_config, to_dict
 from spigan.errors import SpiganError
 from spigan.loss_config import PI_TYPES, LossConfig, pi_channels, split_pi
-from spigan.models import FCN8s, PatchDiscriminator, PerceptualVGG19, ResnetGenerator
+from conftest import small_networks
+from spigan.models import FCN8s
 from spigan.networks import Networks
 from spigan.objective import adaptation_step, pretrain_step, pretraining_weights
 from spigan.reference import plain_iteration
@@ -131,15 +132,8 @@ def test_three_kinds_give_five_score_channels_and_independent_heads(tiny_config)
 
 
 def networks(channels: int = 5) -> Networks:
-    torch.manual_seed(0)
-    nets = Networks(task=FCN8s(4, **SMALL), generator=ResnetGenerator(width=4, blocks=1),
-                    discriminator=PatchDiscriminator(width=4, layers=1),
-                    privileged=FCN8s(channels, **SMALL, channelwise_upsampling=True),
-                    perceptual=PerceptualVGG19(width=8))
-    for fcn in (nets.task, nets.privileged):  # zero-initialised scores would hide gradients to G
-        for m in (fcn.score_fr, fcn.score_pool3, fcn.score_pool4):
-            torch.nn.init.normal_(m.weight, std=0.1)
-    return nets
+    """P with a head per kind (5 channels by default)."""
+    return small_networks(privileged_channels=channels, channelwise_upsampling=True)
 
 
 def adams(nets: Networks) -> dict:
@@ -164,7 +158,7 @@ def z_of(batch: dict) -> dict[str, torch.Tensor]:
 
 @pytest.mark.numerics
 @pytest.mark.parametrize("p_trained_on, task_learns", [("both", True), ("source", True), ("both", False)])
-def test_multi_kind_iteration_equals_the_plain_one(cancelled_biases, optimised, p_trained_on, task_learns):
+def test_multi_kind_iteration_equals_the_plain_one(optimised, same_training, p_trained_on, task_learns):
     """Eq. 5 as Σ_k γ_k·L_P_k: the optimised steps against the plain loop (which computes
     each kind's loss from its own slice of P's output, one pass per kind and image), in
     float64. (In float32 the first steps' gradients agree to 2e-6, but Adam's first steps
@@ -183,14 +177,7 @@ def test_multi_kind_iteration_equals_the_plain_one(cancelled_biases, optimised, 
     for _ in range(2):
         plain_logs = plain_iteration(plain, plain_opt, w, batches, x_r, task_learns)
         fast_logs = optimised(fast, fast_opt, w, batches, x_r, task_learns)
-        for a, b in zip(plain_logs, fast_logs):
-            for key in a:
-                assert a[key] == pytest.approx(b[key], rel=1e-10), key
-    dead = {"generator": cancelled_biases(plain.generator), "discriminator": cancelled_biases(plain.discriminator)}
-    for name, net in plain.trainable().items():
-        for (key, a), (_, b) in zip(net.named_parameters(), fast.trainable()[name].named_parameters()):
-            if key not in dead.get(name, set()):
-                torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11, msg=f"{name}.{key}")
+        same_training(plain, fast, plain_logs, fast_logs, dict(rel=1e-10), dict(rtol=1e-9, atol=1e-11))
 
 
 def test_each_kind_is_logged_under_its_name():
