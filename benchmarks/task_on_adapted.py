@@ -1,0 +1,96 @@
+"""Does G paint the labels? T scored on the simulator's own frames x_s and on G(x_s).
+
+    python benchmarks/task_on_adapted.py RUN [RUN ...] [--baseline SOURCE_ONLY_RUN ...] [--frames 100]
+
+Issue 22's adapted runs fall below source_only on CamVid while G changes little but adds
+coloured textures (docs/ablation-camvid-warm/figures/adaptation.png). In the paper's
+objective G also minimises β·L_T(G(x_s)): G is rewarded for whatever makes T right on
+G(x_s), and a texture that marks a class does that. A T that learns to read such marks
+leans on cues real photos never carry. This measures it with the simulator's labels
+alone (never the target's): on `--frames` frames of the source's validation split, each
+RUN's T on x_s and on G(x_s) (its last checkpoint), and, with `--baseline` (one per RUN,
+in order, e.g. the same seed's source_only), a T that never saw G on the same two inputs.
+
+- T_run(G(x_s)) - T_run(x_s) > 0: the run's T does better on G's images than on the
+  simulator's own, although they show the same scenes: G adds cues T reads.
+- T_baseline(G(x_s)) - T_baseline(x_s) < 0: G's images lose, for a T that never saw G,
+  part of what made x_s readable (content not preserved, or texture in the way).
+
+mIoU in the config's ontology over the frames (mean over classes present).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from spigan.checkpoint import load_checkpoint, network_from_checkpoint
+from spigan.config import load_config
+from spigan.ontology import protocol_for
+from spigan.scoring import evaluate_split
+from spigan.sources import evaluation_samples
+
+
+class Adapted:
+    """Samples whose images went through G (one at a time, no gradient)."""
+
+    def __init__(self, samples, generator):
+        self.samples, self.generator = samples, generator
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @torch.no_grad()
+    def __getitem__(self, index: int) -> dict:
+        item = dict(self.samples[index])
+        item["image"] = self.generator(item["image"][None])[0]
+        return item
+
+
+def miou(task, samples, protocol) -> float:
+    return 100 * evaluate_split(task, samples, protocol, torch.device("cpu")).miou
+
+
+def content_scores(run: Path, baseline: Path | None = None, frames: int = 100) -> dict[str, float]:
+    """mIoU (%) of the run's T (and the baseline's, if given) on x_s and on G(x_s): the
+    first `frames` frames of the run's source validation split, its last checkpoint."""
+    cfg = load_config(run / "config.yaml")
+    protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
+    x_s = evaluation_samples(cfg, "sim", "val", frames=frames, domain=cfg.data.sim_source_domain)
+    checkpoint = load_checkpoint(run / "checkpoints" / "last.pt")
+    g_x_s = Adapted(x_s, network_from_checkpoint(checkpoint, "generator").eval())
+    T = network_from_checkpoint(checkpoint, "task")
+    got = {"T on x_s": miou(T, x_s, protocol), "T on G(x_s)": miou(T, g_x_s, protocol)}
+    if baseline is not None:
+        T0 = network_from_checkpoint(load_checkpoint(baseline / "checkpoints" / "last.pt"), "task")
+        got |= {"baseline on x_s": miou(T0, x_s, protocol), "baseline on G(x_s)": miou(T0, g_x_s, protocol)}
+    return got
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path, help="finished runs that trained G (base, no_pi, spigan)")
+    ap.add_argument("--baseline", nargs="*", type=Path, default=[], help="a run whose T never saw G, one per RUN")
+    ap.add_argument("--frames", type=int, default=100)
+    args = ap.parse_args()
+    if args.baseline and len(args.baseline) != len(args.runs):
+        raise SystemExit("task_on_adapted: give one --baseline per RUN")
+    torch.set_num_threads(1)
+    print("| run | T on x_s | T on G(x_s) | difference | baseline T on x_s | on G(x_s) | difference |")
+    print("|---|---|---|---|---|---|---|")
+    for i, run in enumerate(args.runs):
+        got = content_scores(run, args.baseline[i] if args.baseline else None, args.frames)
+        row = f"| {run} |"
+        for who in ("T", "baseline"):
+            if f"{who} on x_s" in got:
+                a, b = got[f"{who} on x_s"], got[f"{who} on G(x_s)"]
+                row += f" {a:.1f} | {b:.1f} | {b - a:+.1f} |"
+            else:
+                row += " - | - | - |"
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
