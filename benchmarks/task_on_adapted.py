@@ -17,6 +17,17 @@ in order, e.g. the same seed's source_only), a T that never saw G on the same tw
   part of what made x_s readable (content not preserved, or texture in the way).
 
 mIoU in the config's ontology over the frames (mean over classes present).
+
+With `--gap`, also how far G moved x_s towards the target's images, without labels: in the
+features of φ from the run's warm start (`train.init_from`: the pretraining's VGG19), each
+of φ's five layers pooled to one vector per image, the distance between two sets of images
+as a Fréchet distance with diagonal covariances (|μ_a - μ_b|² + |σ_a - σ_b|²). "Feature
+gap closed" is 1 - d(G(x_s), x_r) / d(x_s, x_r) per layer (conv1_2, conv2_2, conv3_2,
+conv4_2, conv5_2), in %, on the first `--frames` frames of the target's training split
+(x_r, unlabelled as in training): 0 for G = the identity, 100 for images as far from the
+target as its own frames are, below 0 for images further from it than x_s. Per layer, not
+averaged: the layers' distances differ by orders of magnitude, and the first layers see
+colour and fine texture, the last ones the scene.
 """
 
 from __future__ import annotations
@@ -30,7 +41,8 @@ from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import load_config
 from spigan.ontology import protocol_for
 from spigan.scoring import evaluate_split
-from spigan.sources import evaluation_samples
+from spigan.data.datasets import Samples
+from spigan.sources import evaluation_samples, frame_source
 
 
 class Adapted:
@@ -53,9 +65,41 @@ def miou(task, samples, protocol) -> float:
     return 100 * evaluate_split(task, samples, protocol, torch.device("cpu")).miou
 
 
-def content_scores(run: Path, baseline: Path | None = None, frames: int = 100) -> dict[str, float]:
+@torch.no_grad()
+def pooled_features(phi, samples) -> list[torch.Tensor]:
+    """Per layer of φ, (N, C): each image's activations averaged over its pixels."""
+    per_image = [[f.mean(dim=(2, 3))[0] for f in phi(samples[i]["image"][None])] for i in range(len(samples))]
+    return [torch.stack(layer) for layer in zip(*per_image)]
+
+
+def frechet_diagonal(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + ((a.std(0) - b.std(0)) ** 2).sum())
+
+
+def gap_closed(phi, x_s, g_x_s, x_r) -> list[float]:
+    """Per layer of φ, the % of the distance from x_s to x_r that G(x_s) no longer has."""
+    s, g, r = (pooled_features(phi, images) for images in (x_s, g_x_s, x_r))
+    return [100 * (1 - frechet_diagonal(gk, rk) / frechet_diagonal(sk, rk)) for sk, gk, rk in zip(s, g, r)]
+
+
+class First:
+    """The first `n` samples of a split (indexing renders or reads only those)."""
+
+    def __init__(self, samples, n: int):
+        self.samples, self.n = samples, min(n, len(samples))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> dict:
+        return self.samples[index]
+
+
+def content_scores(run: Path, baseline: Path | None = None, frames: int = 100, gap: bool = False,
+                   phi_from: Path | None = None) -> dict:
     """mIoU (%) of the run's T (and the baseline's, if given) on x_s and on G(x_s): the
-    first `frames` frames of the run's source validation split, its last checkpoint."""
+    first `frames` frames of the run's source validation split, its last checkpoint; with
+    `gap`, the feature gap closed, in the φ of `phi_from` (default: the run's init_from)."""
     cfg = load_config(run / "config.yaml")
     protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
     x_s = evaluation_samples(cfg, "sim", "val", frames=frames, domain=cfg.data.sim_source_domain)
@@ -66,6 +110,14 @@ def content_scores(run: Path, baseline: Path | None = None, frames: int = 100) -
     if baseline is not None:
         T0 = network_from_checkpoint(load_checkpoint(baseline / "checkpoints" / "last.pt"), "task")
         got |= {"baseline on x_s": miou(T0, x_s, protocol), "baseline on G(x_s)": miou(T0, g_x_s, protocol)}
+    if gap:
+        phi_from = phi_from or (Path(cfg.train.init_from) if cfg.train.init_from else None)
+        phi = network_from_checkpoint(load_checkpoint(phi_from / "checkpoints" / "last.pt"), "perceptual") \
+            if phi_from else None
+        if phi is None:
+            raise SystemExit(f"task_on_adapted: {run}: no pretrained φ (train.init_from: {phi_from or 'none'})")
+        x_r = First(Samples(frame_source(cfg, "target", "train", ("image",)), None, ("image",)), frames)
+        got["feature gap closed"] = gap_closed(phi, x_s, g_x_s, x_r)
     return got
 
 
@@ -74,14 +126,16 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", type=Path, help="finished runs that trained G (base, no_pi, spigan)")
     ap.add_argument("--baseline", nargs="*", type=Path, default=[], help="a run whose T never saw G, one per RUN")
     ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--gap", action="store_true", help="also the feature gap G closes")
     args = ap.parse_args()
     if args.baseline and len(args.baseline) != len(args.runs):
         raise SystemExit("task_on_adapted: give one --baseline per RUN")
     torch.set_num_threads(1)
-    print("| run | T on x_s | T on G(x_s) | difference | baseline T on x_s | on G(x_s) | difference |")
-    print("|---|---|---|---|---|---|---|")
+    print("| run | T on x_s | T on G(x_s) | difference | baseline T on x_s | on G(x_s) | difference | "
+          "feature gap closed per layer of φ, % |")
+    print("|---|---|---|---|---|---|---|---|")
     for i, run in enumerate(args.runs):
-        got = content_scores(run, args.baseline[i] if args.baseline else None, args.frames)
+        got = content_scores(run, args.baseline[i] if args.baseline else None, args.frames, args.gap)
         row = f"| {run} |"
         for who in ("T", "baseline"):
             if f"{who} on x_s" in got:
@@ -89,6 +143,8 @@ def main() -> None:
                 row += f" {a:.1f} | {b:.1f} | {b - a:+.1f} |"
             else:
                 row += " - | - | - |"
+        row += (" " + " / ".join(f"{v:.0f}" for v in got["feature gap closed"]) + " |"
+                if "feature gap closed" in got else " - |")
         print(row, flush=True)
 
 
