@@ -99,6 +99,9 @@ def table(runs: dict[str, dict[int, Path]], seeds: range) -> tuple[str, dict]:
     rows, record = [], {}
     for name in SETTINGS:
         got = result[name]
+        record[name] = {"miou": got}
+        if not got:  # a setting this study does not run (the CamVid half runs three)
+            continue
         vs_no_pi, vs_source = diffs(name, "no_pi"), diffs(name, "source_only")
         g = [shares(runs[name][s]) for s in done[name]] if name in PI_SETTINGS else []
         share = {key: statistics.mean(x[key] for x in g) for key in (g[0] if g else {})}
@@ -107,9 +110,7 @@ def table(runs: dict[str, dict[int, Path]], seeds: range) -> tuple[str, dict]:
             share_text = f"{_pct(share['privileged'])} ({share_text})"
         elif share:
             share_text = _pct(share["privileged"])
-        if not got:  # a setting this study does not run (the CamVid half runs three)
-            continue
-        rows.append(f"| {name} | {per_seed(got)} | **{mean_std(list(got.values())) if got else '-'}** | "
+        rows.append(f"| {name} | {per_seed(got)} | **{mean_std(list(got.values()))}** | "
                     f"{per_seed(vs_no_pi, '+')} | **{mean(vs_no_pi, '+')}** | {per_seed(vs_source, '+')} | "
                     f"**{mean(vs_source, '+')}** | {share_text or '-'} |")
         record[name] = {"miou": got, "minus_no_pi": vs_no_pi, "minus_source_only": vs_source,
@@ -129,11 +130,10 @@ def write_figures(out: Path, record: dict, world: str) -> None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     shown = [name for name in SETTINGS if record[name]["miou"]]
-    for x, name in enumerate(shown):
+    for x, name in enumerate(shown):  # a line for the mean, not a bar: the axis starts near the values
         got = record[name]["miou"]
-        if got:  # a line for the mean, not a bar: the axis starts near the values, not at 0
-            ax.plot(x, statistics.mean(got.values()), "_", markersize=28, markeredgewidth=2, color="0.3")
-            ax.plot([x] * len(got), list(got.values()), "o", color="C0")
+        ax.plot(x, statistics.mean(got.values()), "_", markersize=28, markeredgewidth=2, color="0.3")
+        ax.plot([x] * len(got), list(got.values()), "o", color="C0")
     ax.set_xticks(range(len(shown)), shown)
     ax.set_ylabel(f"mIoU (%), {world}")
     ax.set_title("Kinds of privileged information: each seed (dots), their mean (line)")
