@@ -39,26 +39,21 @@ import torch
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
 from spigan.config import load_config
+from spigan.data.datasets import Samples
 from spigan.ontology import protocol_for
 from spigan.scoring import evaluate_split
-from spigan.data.datasets import Samples
 from spigan.sources import evaluation_samples, frame_source
 
 
-class Adapted:
-    """Samples whose images went through G (one at a time, no gradient)."""
+def first(samples, n: int) -> list[dict]:
+    """The first `n` samples of a split, read (or rendered) once for every score below."""
+    return [samples[i] for i in range(min(n, len(samples)))]
 
-    def __init__(self, samples, generator):
-        self.samples, self.generator = samples, generator
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    @torch.no_grad()
-    def __getitem__(self, index: int) -> dict:
-        item = dict(self.samples[index])
-        item["image"] = self.generator(item["image"][None])[0]
-        return item
+@torch.no_grad()
+def adapted(samples: list[dict], generator) -> list[dict]:
+    """The samples with their images through G (computed once, one image at a time)."""
+    return [{**item, "image": generator(item["image"][None])[0]} for item in samples]
 
 
 def miou(task, samples, protocol) -> float:
@@ -68,7 +63,7 @@ def miou(task, samples, protocol) -> float:
 @torch.no_grad()
 def pooled_features(phi, samples) -> list[torch.Tensor]:
     """Per layer of φ, (N, C): each image's activations averaged over its pixels."""
-    per_image = [[f.mean(dim=(2, 3))[0] for f in phi(samples[i]["image"][None])] for i in range(len(samples))]
+    per_image = [[f.mean(dim=(2, 3))[0] for f in phi(item["image"][None])] for item in samples]
     return [torch.stack(layer) for layer in zip(*per_image)]
 
 
@@ -82,19 +77,6 @@ def gap_closed(phi, x_s, g_x_s, x_r) -> list[float]:
     return [100 * (1 - frechet_diagonal(gk, rk) / frechet_diagonal(sk, rk)) for sk, gk, rk in zip(s, g, r)]
 
 
-class First:
-    """The first `n` samples of a split (indexing renders or reads only those)."""
-
-    def __init__(self, samples, n: int):
-        self.samples, self.n = samples, min(n, len(samples))
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, index: int) -> dict:
-        return self.samples[index]
-
-
 def content_scores(run: Path, baseline: Path | None = None, frames: int = 100, gap: bool = False,
                    phi_from: Path | None = None) -> dict:
     """mIoU (%) of the run's T (and the baseline's, if given) on x_s and on G(x_s): the
@@ -102,9 +84,9 @@ def content_scores(run: Path, baseline: Path | None = None, frames: int = 100, g
     `gap`, the feature gap closed, in the φ of `phi_from` (default: the run's init_from)."""
     cfg = load_config(run / "config.yaml")
     protocol = protocol_for(cfg.data.ontology, cfg.data.protocol)
-    x_s = evaluation_samples(cfg, "sim", "val", frames=frames, domain=cfg.data.sim_source_domain)
+    x_s = first(evaluation_samples(cfg, "sim", "val", frames=frames, domain=cfg.data.sim_source_domain), frames)
     checkpoint = load_checkpoint(run / "checkpoints" / "last.pt")
-    g_x_s = Adapted(x_s, network_from_checkpoint(checkpoint, "generator").eval())
+    g_x_s = adapted(x_s, network_from_checkpoint(checkpoint, "generator"))
     T = network_from_checkpoint(checkpoint, "task")
     got = {"T on x_s": miou(T, x_s, protocol), "T on G(x_s)": miou(T, g_x_s, protocol)}
     if baseline is not None:
@@ -116,7 +98,7 @@ def content_scores(run: Path, baseline: Path | None = None, frames: int = 100, g
             if phi_from else None
         if phi is None:
             raise SystemExit(f"task_on_adapted: {run}: no pretrained φ (train.init_from: {phi_from or 'none'})")
-        x_r = First(Samples(frame_source(cfg, "target", "train", ("image",)), None, ("image",)), frames)
+        x_r = first(Samples(frame_source(cfg, "target", "train", ("image",)), None, ("image",)), frames)
         got["feature gap closed"] = gap_closed(phi, x_s, g_x_s, x_r)
     return got
 

@@ -23,7 +23,7 @@ def test_G_is_applied_and_an_identity_G_changes_nothing(finished_run, pretrained
     run = finished_run[0] / "spigan"
     G = network_from_checkpoint(load_checkpoint(run / "checkpoints" / "last.pt"), "generator").eval()
     samples = [{"image": torch.rand(3, 32, 64) * 2 - 1, "labels": torch.zeros(32, 64, dtype=torch.long)}]
-    adapted = script.Adapted(samples, G)[0]
+    adapted = script.adapted(samples, G)[0]
     with torch.no_grad():
         torch.testing.assert_close(adapted["image"], G(samples[0]["image"][None])[0])
     assert not torch.equal(adapted["image"], samples[0]["image"]) and adapted["labels"] is samples[0]["labels"]
@@ -33,7 +33,7 @@ def test_G_is_applied_and_an_identity_G_changes_nothing(finished_run, pretrained
     gap = got.pop("feature gap closed")
     assert set(got) == {"T on x_s", "T on G(x_s)", "baseline on x_s", "baseline on G(x_s)"}
     assert all(0 <= v <= 100 for v in got.values()) and len(gap) == 5 and all(v < 100 for v in gap)
-    monkeypatch.setattr(script, "Adapted", lambda samples, generator: samples)  # G = identity
+    monkeypatch.setattr(script, "adapted", lambda samples, generator: samples)  # G = identity
     same = script.content_scores(run, frames=3)
     assert same == {"T on x_s": got["T on x_s"], "T on G(x_s)": got["T on x_s"]}
 
