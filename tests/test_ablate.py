@@ -13,7 +13,7 @@ import yaml
 
 from spigan import ablate as ablate_module
 from spigan import train as train_module
-from spigan.ablate import ablate, run_config
+from spigan.ablate import RunQueue, ablate, pretrain_config, run_config
 from spigan.checkpoint import load_checkpoint
 from spigan.cli import main
 from spigan.config import load_config, to_dict
@@ -164,6 +164,43 @@ def test_a_warm_start_pretrains_once_per_seed_and_every_run_starts_from_it(tmp_p
     for other in (3, 0):
         with pytest.raises(SpiganError, match="holds a run of another configuration"):
             ablate(config, 1, out, overrides, progress=False, warm_start=other)
+
+
+def test_in_parallel_a_seeds_runs_start_when_its_own_pretraining_has_finished(tmp_path):
+    """Two at a time, three seeds: the pretrainings first, then the longest run whose
+    pretraining has finished, without waiting for the other seeds' pretrainings (a core
+    would idle while the last one trains); a run whose warm start was trained before starts
+    at once."""
+    base = load_config(None, [])
+    pretrainings = [(pretrain_config(base, s, 10), tmp_path / f"pretrain-s{s}") for s in range(3)]
+    runs = [(run_config(base, m, s, str(tmp_path.resolve() / f"pretrain-s{s}")), tmp_path / f"{m}-s{s}")
+            for s in range(3) for m in ("source_only", "no_pi", "spigan")]
+    queue = RunQueue(pretrainings + runs)
+    name = lambda job: job[1].name if job else None  # noqa: E731
+    assert [name(queue.next()), name(queue.next()), name(queue.next())] == ["pretrain-s0", "pretrain-s1", "pretrain-s2"]
+    assert queue.next() is None  # every run waits for its pretraining
+    queue.finished(tmp_path / "pretrain-s1")
+    assert [name(queue.next()), name(queue.next())] == ["spigan-s1", "no_pi-s1"]
+    queue.finished(tmp_path / "pretrain-s0")
+    assert name(queue.next()) == "spigan-s0"  # the longest ready run, before s1's shorter ones
+    assert [name(queue.next()), name(queue.next()), name(queue.next())] == ["no_pi-s0", "source_only-s0", "source_only-s1"]
+    assert queue.next() is None
+    queue.finished(tmp_path / "pretrain-s2")
+    assert [name(queue.next()) for _ in range(4)] == ["spigan-s2", "no_pi-s2", "source_only-s2", None]
+    done_before = RunQueue(runs[:1])  # its pretraining finished in an earlier invocation: not in the queue
+    assert name(done_before.next()) == "source_only-s0"
+
+
+def test_a_parallel_warm_started_ablation_trains_each_run_from_its_seeds_pretraining(tmp_path, tiny):
+    config = tmp_path / "tiny.yaml"
+    config.write_text("name: tiny\n")
+    overrides = tiny("train.iterations=1", "data.val_frames=2")[1]
+    out = tmp_path / "abl"
+    ablate(config, 2, out, overrides + ["train.threads=0"], methods=("source_only",), progress=False, jobs=2,
+           warm_start=1)
+    for seed in (0, 1):
+        results = json.loads((out / f"source_only-s{seed}" / "results.json").read_text())
+        assert results["init_from"]["checkpoint"] == str(out.resolve() / f"pretrain-s{seed}" / "checkpoints" / "last.pt")
 
 
 def test_a_second_ablation_on_the_same_folder_is_refused(tmp_path, tiny):

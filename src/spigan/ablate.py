@@ -18,7 +18,7 @@ import dataclasses
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -143,31 +143,62 @@ def _to_train(cfg: Config, run_dir: Path) -> bool:
     return True
 
 
-def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle: bool, progress: bool,
-               tic: float) -> None:
-    """Trains (or resumes) every run of `todo`, `jobs` at a time (`tic`: when the ablation started)."""
+class RunQueue:
+    """The runs of a parallel ablation still to start, and which may start now: a
+    pretraining first (every run of its seed waits for it), then the longest (COST), so the
+    long runs do not end the ablation alone; a run whose warm start (`train.init_from`) is
+    one of these runs starts once that one has finished, not when every pretraining has,
+    so no core waits while the last pretraining trains."""
+
+    def __init__(self, todo: list[tuple[Config, Path]]):
+        self.waiting = sorted(todo, key=lambda job: (not job[0].variant().pretraining, -COST[job[0].variant().method]))
+        self.in_todo = {run_dir.resolve() for _, run_dir in todo}
+        self.done: set[Path] = set()
+
+    def next(self) -> tuple[Config, Path] | None:
+        """The next run to start (removed from the queue), or None while every run left waits."""
+        for job in self.waiting:
+            warm_start = Path(job[0].train.init_from) if job[0].train.init_from else None
+            if warm_start is None or warm_start not in self.in_todo or warm_start in self.done:
+                self.waiting.remove(job)
+                return job
+        return None
+
+    def finished(self, run_dir: Path) -> None:
+        self.done.add(run_dir.resolve())
+
+
+def _train_all(todo: list[tuple[Config, Path]], base: Config, jobs: int, oracle: bool, progress: bool) -> None:
+    """Trains (or resumes) every run of `todo`, `jobs` at a time. `todo` lists each seed's
+    pretraining before the runs that start from it; one at a time they train in that order,
+    several at a time in RunQueue's."""
+    tic = time.perf_counter()
     if jobs == 1:
         for k, (cfg, run_dir) in enumerate(todo, 1):
             resuming = (run_dir / "checkpoints" / "last.pt").exists()
             print(f"[{k}/{len(todo)}] {cfg.variant().method}, seed {cfg.train.seed}: "
                   f"{'resuming from its last checkpoint' if resuming else 'training'}", flush=True)
             train_or_resume(to_dict(cfg), str(run_dir), progress)
-            if oracle:
+            if oracle and not cfg.variant().pretraining:
                 add_oracle(run_dir)
     elif todo:
         prepare_data(base, progress)
-        todo = sorted(todo, key=lambda job: -COST[job[0].variant().method])
         print(f"{len(todo)} run(s), {jobs} at a time with {base.train.threads} thread(s) each", flush=True)
+        queue, running = RunQueue(todo), {}
+        # No more runs handed to the pool than it has workers: it would queue the rest in
+        # submission order, and a run whose pretraining ends later could not move ahead.
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
         try:
-            futures = {pool.submit(train_or_resume, to_dict(cfg), str(run_dir), False): (cfg, run_dir)
-                       for cfg, run_dir in todo}
-            for k, future in enumerate(as_completed(futures), 1):
-                cfg, run_dir = futures[future]
+            for k in range(1, len(todo) + 1):
+                while len(running) < jobs and (job := queue.next()) is not None:
+                    running[pool.submit(train_or_resume, to_dict(job[0]), str(job[1]), False)] = job
+                future = next(iter(wait(running, return_when=FIRST_COMPLETED).done))
+                cfg, run_dir = running.pop(future)
                 how = future.result()
+                queue.finished(run_dir)
                 print(f"[{k}/{len(todo)}] {cfg.variant().method}, seed {cfg.train.seed}: {how}, "
                       f"{(time.perf_counter() - tic) / 60:.1f} min since the start", flush=True)
-                if oracle:
+                if oracle and not cfg.variant().pretraining:
                     add_oracle(run_dir)
         except (Interrupted, KeyboardInterrupt):
             # Ctrl-C reaches the workers too: each saves a checkpoint before it stops.
@@ -244,9 +275,7 @@ def ablate(config: str | Path, seeds: int, out: str | Path, overrides: list[str]
     with folder_lock(out):
         pretrainings = [job for job in pretrainings if _to_train(*job)]  # every folder checked before any training
         runs = [job for job in runs if _to_train(*job)]
-        tic = time.perf_counter()
-        _train_all(pretrainings, base, jobs, False, progress, tic)  # first: every run of their seed starts from one
-        _train_all(runs, base, jobs, oracle, progress, tic)
+        _train_all(pretrainings + runs, base, jobs, oracle, progress)
         finished = load_runs([out / f"{m}-s{s}" for s, m in plan])
         tables = write_report(finished, out, oracle=oracle)
     print((out / "report.md").read_text())
