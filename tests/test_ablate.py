@@ -236,3 +236,22 @@ def test_a_worker_starts_no_run_after_one_of_its_runs_was_interrupted(tmp_path, 
     with pytest.raises(Interrupted, match="second: not started, an earlier run of this worker was interrupted"):
         ablate_module.train_or_resume(cfg, str(tmp_path / "second"), False)
     assert started == ["first"]
+
+
+def test_the_schedule_replay_starts_a_seeds_runs_after_its_own_pretraining(tmp_path):
+    """benchmarks/ablation_schedule.py on three 10 s pretrainings and three 30 s runs, two
+    workers: RunQueue's order ends at 70 s (seed 0's run starts beside the last
+    pretraining), the old order at 80 s (a core idles through the last pretraining)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "ablation_schedule", Path(__file__).resolve().parents[1] / "benchmarks" / "ablation_schedule.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    base = load_config(None, [])
+    jobs = [(pretrain_config(base, s, 10), tmp_path / f"pretrain-s{s}") for s in range(3)]
+    jobs += [(run_config(base, "spigan", s, str(tmp_path.resolve() / f"pretrain-s{s}")), tmp_path / f"spigan-s{s}")
+             for s in range(3)]
+    seconds = {run_dir: 10.0 if "pretrain" in run_dir.name else 30.0 for _, run_dir in jobs}
+    assert script.replay(jobs, seconds, 2, queue_order=True) * 60 == pytest.approx(70)
+    assert script.replay(jobs, seconds, 2, queue_order=False) * 60 == pytest.approx(80)
