@@ -158,7 +158,7 @@ class RunQueue:
     def next(self) -> tuple[Config, Path] | None:
         """The next run to start (removed from the queue), or None while every run left waits."""
         for job in self.waiting:
-            warm_start = Path(job[0].train.init_from) if job[0].train.init_from else None
+            warm_start = Path(job[0].train.init_from).resolve() if job[0].train.init_from else None
             if warm_start is None or warm_start not in self.in_todo or warm_start in self.done:
                 self.waiting.remove(job)
                 return job
