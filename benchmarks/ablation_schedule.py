@@ -5,7 +5,11 @@ first). A replay, not a measurement: each run takes its `train_seconds` plus `--
 seconds (loading, evaluation), and runs side by side do not slow each other more than they
 did when measured.
 
-    python benchmarks/ablation_schedule.py ABLATION_DIR [--jobs 2] [--overhead 40]
+    python benchmarks/ablation_schedule.py ABLATION_DIR [--jobs 2] [--overhead 40] [--seeds N]
+
+`--seeds N` replays N seeds from an ablation that ran fewer (say one seed, timed on a quiet
+machine): seed k repeats the runs of measured seed k mod (seeds measured), as if every seed
+took as long.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from spigan.ablate import COST, RunQueue
-from spigan.config import config_from_dict
+from spigan.config import config_from_dict, to_dict
 
 
 def replay(jobs: list, seconds: dict, workers: int, queue_order: bool) -> float:
@@ -43,11 +47,31 @@ def replay(jobs: list, seconds: dict, workers: int, queue_order: bool) -> float:
         queue.finished(run_dir)
 
 
+def repeated(jobs: list, seconds: dict, seeds: int) -> tuple[list, dict]:
+    """`jobs` and `seconds` with seeds added up to `seeds`, each a copy of a measured seed:
+    the same methods and times, its own run folders, its runs warm-started from its own
+    pretraining."""
+    measured = sorted({cfg.train.seed for cfg, _ in jobs})
+    jobs, seconds = list(jobs), dict(seconds)
+    for seed in [s for s in range(seeds) if s not in measured]:
+        like = measured[seed % len(measured)]
+        for cfg, run_dir in [job for job in jobs if job[0].train.seed == like]:
+            copy_dir = run_dir.parent / run_dir.name.replace(f"-s{like}", f"-s{seed}")
+            data = to_dict(cfg)
+            data["train"]["seed"] = seed
+            if cfg.train.init_from:
+                data["train"]["init_from"] = str(Path(cfg.train.init_from).parent / f"pretrain-s{seed}")
+            jobs.append((config_from_dict(data), copy_dir))
+            seconds[copy_dir] = seconds[run_dir]
+    return jobs, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("ablation", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--overhead", type=float, default=40.0, help="seconds a run takes besides training")
+    parser.add_argument("--seeds", type=int, default=0, help="replay this many seeds, repeating the measured ones")
     args = parser.parse_args()
     jobs, seconds = [], {}
     for results in sorted(args.ablation.glob("*-s*/results.json")):
@@ -57,6 +81,8 @@ def main() -> None:
         seconds[run_dir] = json.loads(results.read_text())["train_seconds"] + args.overhead
     if not jobs:
         raise SystemExit(f"{args.ablation}: no finished run (METHOD-sSEED/results.json)")
+    if args.seeds:
+        jobs, seconds = repeated(jobs, seconds, args.seeds)
     total = sum(seconds.values()) / 60
     print(f"{len(jobs)} runs in {args.ablation}, {total:.1f} min of training and overhead in all "
           f"({total / args.jobs:.1f} min over {args.jobs} workers at best)")

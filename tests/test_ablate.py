@@ -255,3 +255,11 @@ def test_the_schedule_replay_starts_a_seeds_runs_after_its_own_pretraining(tmp_p
     seconds = {run_dir: 10.0 if "pretrain" in run_dir.name else 30.0 for _, run_dir in jobs}
     assert script.replay(jobs, seconds, 2, queue_order=True) * 60 == pytest.approx(70)
     assert script.replay(jobs, seconds, 2, queue_order=False) * 60 == pytest.approx(80)
+
+    # One measured seed repeated to three replays like the three measured.
+    seed_0 = [job for job in jobs if job[0].train.seed == 0]
+    copied, copied_seconds = script.repeated(seed_0, {run_dir: seconds[run_dir] for _, run_dir in seed_0}, 3)
+    assert sorted(run_dir.name for _, run_dir in copied) == sorted(run_dir.name for _, run_dir in jobs)
+    assert {cfg.train.init_from for cfg, _ in copied if cfg.train.init_from} == \
+        {str(tmp_path.resolve() / f"pretrain-s{s}") for s in range(3)}
+    assert script.replay(copied, copied_seconds, 2, queue_order=True) * 60 == pytest.approx(70)
