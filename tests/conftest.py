@@ -3,6 +3,7 @@ finished tiny run to evaluate, predict and report from, and a tiny pretraining."
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,14 @@ TINY = ("model.generator_width=4", "model.generator_blocks=1", "model.discrimina
         "data.size=[32,64]", "data.crop=[32,32]", "data.source_frames=4", "data.target_frames=4",
         "data.val_frames=3", "train.batch_size=2", "train.log_every=1", "train.checkpoint_every=2",
         "train.generator_steps=2", "train.threads=1", "train.precision=fp32")
+
+
+def load_benchmark(name: str):
+    """benchmarks/NAME.py as a module (the benchmarks are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_overrides(cache: Path, *extra: str) -> list[str]:

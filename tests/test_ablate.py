@@ -19,6 +19,7 @@ from spigan.cli import main
 from spigan.config import load_config, to_dict
 from spigan.errors import Interrupted, SpiganError
 from spigan.hardware import usable_cpus
+from conftest import load_benchmark
 
 
 @pytest.mark.slow
@@ -242,12 +243,7 @@ def test_the_schedule_replay_starts_a_seeds_runs_after_its_own_pretraining(tmp_p
     """benchmarks/ablation_schedule.py on three 10 s pretrainings and three 30 s runs, two
     workers: RunQueue's order ends at 70 s (seed 0's run starts beside the last
     pretraining), the old order at 80 s (a core idles through the last pretraining)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "ablation_schedule", Path(__file__).resolve().parents[1] / "benchmarks" / "ablation_schedule.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_benchmark("ablation_schedule")
     base = load_config(None, [])
     jobs = [(pretrain_config(base, s, 10), tmp_path / f"pretrain-s{s}") for s in range(3)]
     jobs += [(run_config(base, "spigan", s, str(tmp_path.resolve() / f"pretrain-s{s}")), tmp_path / f"spigan-s{s}")

@@ -1,7 +1,6 @@
 """The tools of docs/GPU.md: the FLOP and memory count of benchmarks/paper_cost.py, the
 smaller CamVid copy of benchmarks/camvid_small.py, and the Makefile's choice of torch build."""
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,15 +14,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from spigan.data import io
 from spigan.data.real import real_frames
 from spigan.errors import SpiganError
+from conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config):
@@ -33,7 +28,7 @@ def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config)
     from spigan.objective import adaptation_step, discriminator_step
 
     cfg = tiny_config("train.generator_steps=3")
-    counted = load("paper_cost").count(cfg)
+    counted = load_benchmark("paper_cost").count(cfg)
     nets = build_networks(cfg, torch.device("cpu"))
     optimizers = build_optimizers(nets, cfg)
     (h, w), b = cfg.data.crop, cfg.train.batch_size
@@ -52,7 +47,7 @@ def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config)
 
 
 def test_paper_cost_counts_a_method_without_g(tiny_config):
-    counted = load("paper_cost").count(tiny_config("train.method=source_only"))
+    counted = load_benchmark("paper_cost").count(tiny_config("train.method=source_only"))
     assert list(counted["flops_by_step"]) == ["supervised step (T)"] and counted["flops_per_iteration"] > 0
     assert list(counted["parameters"]) == ["task"]
 
@@ -69,7 +64,7 @@ def write_camvid(root: Path, split: str, count: int, size=(36, 48)) -> list[np.n
 
 
 def test_camvid_small_writes_a_smaller_copy_the_camvid_loader_reads(tmp_path):
-    shrink = load("camvid_small").shrink
+    shrink = load_benchmark("camvid_small").shrink
     labels = write_camvid(tmp_path / "camvid", "train", 5)
     write_camvid(tmp_path / "camvid", "val", 3)
     done = shrink(tmp_path / "camvid", tmp_path / "small", scale=0.5, frames=3)
@@ -85,7 +80,7 @@ def test_camvid_small_writes_a_smaller_copy_the_camvid_loader_reads(tmp_path):
 
 
 def test_camvid_small_refuses_a_copy_over_its_size_limit_and_a_wrong_layout(tmp_path):
-    shrink = load("camvid_small").shrink
+    shrink = load_benchmark("camvid_small").shrink
     write_camvid(tmp_path / "camvid", "train", 2)
     write_camvid(tmp_path / "camvid", "val", 2)
     with pytest.raises(SpiganError, match="over --max-mib 0.001"):

@@ -1,23 +1,17 @@
 """benchmarks/iteration_profile.py: each network timed, the training iteration timed, and a
 run's trained weights when asked."""
 
-import importlib.util
-from pathlib import Path
-
 import torch
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
-from conftest import TINY
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "iteration_profile.py"
-OVERRIDES = ["train.method=spigan", "data.target=sim", *TINY]
+from conftest import TINY, load_benchmark
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("iteration_profile", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("iteration_profile")
+
+
+OVERRIDES = [*load_script().DEFAULTS, *TINY]
 
 
 def test_every_network_and_the_iteration_are_timed():

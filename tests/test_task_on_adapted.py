@@ -1,21 +1,14 @@
 """benchmarks/task_on_adapted.py: T scored on x_s and on G(x_s) with the simulator's labels."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
 from spigan.checkpoint import load_checkpoint, network_from_checkpoint
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "task_on_adapted.py"
+from conftest import load_benchmark
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("task_on_adapted", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("task_on_adapted")
 
 
 def test_G_is_applied_and_an_identity_G_changes_nothing(finished_run, pretrained_run, monkeypatch):
