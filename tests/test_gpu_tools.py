@@ -19,8 +19,6 @@ from conftest import load_benchmark
 ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
 def test_the_meta_device_count_equals_the_flops_of_a_real_iteration(tiny_config):
     """paper_cost counts the paper's networks from shapes alone; at tiny size the same
     count, taken while the real step computes real numbers, must agree."""
