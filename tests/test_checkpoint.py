@@ -82,6 +82,26 @@ def test_sigkill_at_random_moments_then_resume_equals_uninterrupted(tmp_path, ti
     assert not list((run / "checkpoints").glob(".*.tmp"))
 
 
+def test_sigterm_to_the_process_group_with_data_workers_saves_a_checkpoint(tmp_path, tiny):
+    """`timeout`, a scheduler or a terminal sends its stop signal to the whole process
+    group: the data workers get it too. The run must still save and stop with exit code 130,
+    not die of a killed worker mid-iteration without a checkpoint."""
+    (tmp_path / "tiny.yaml").write_text("name: tiny\n")
+    args = tiny("train.iterations=100000", "train.checkpoint_every=100000", "data.workers=2")[1]
+    proc = subprocess.Popen([sys.executable, "-m", "spigan.cli", "train", "tiny.yaml", "--out", "run", "--quiet"] + args,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, start_new_session=True)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.time() + 300
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 3) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # three logged iterations: the workers are loading
+    assert proc.poll() is None, proc.stderr.read()
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130, proc.stderr.read()
+    assert "checkpoint saved" in proc.stderr.read()
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["iteration"] >= 3
+
+
 def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch, tiny_config):
     cfg = tiny_config("train.iterations=4", "train.checkpoint_every=2")
     real_save = torch.save

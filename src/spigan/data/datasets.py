@@ -19,6 +19,8 @@ sample's maps:
 
 from __future__ import annotations
 
+import signal
+
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
@@ -35,6 +37,15 @@ from spigan.errors import SpiganError
 from spigan.ontology import SIM_TO_ONTOLOGY
 from spigan.sim.dataset import SimFrames
 
+
+def leave_stop_signals_to_the_main_process(worker_id: int) -> None:
+    """A data worker ignores SIGINT and SIGTERM. `timeout`, a job scheduler or a terminal's
+    Ctrl-C signals the whole process group: a worker killed by it makes the main process fail
+    mid-iteration ("DataLoader worker is killed"), before it can save a checkpoint. The
+    main process alone stops the run; its workers exit when it shuts the loader down, or
+    when it is gone (their watchdog)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 class SimSource:
     """Frames of the built-in simulator as dicts (the common frame-source interface), with
@@ -160,7 +171,7 @@ class EndlessBatches:
         if self.workers > 0:
             if self._loader is None:
                 loader = DataLoader(self.dataset, batch_sampler=self._keys_from(self.epoch, self.position),
-                                    num_workers=self.workers)
+                                    num_workers=self.workers, worker_init_fn=leave_stop_signals_to_the_main_process)
                 self._loader = iter(loader)
             batch = next(self._loader)
         else:
@@ -169,6 +180,12 @@ class EndlessBatches:
         if self.position == self.per_epoch:
             self.epoch, self.position = self.epoch + 1, 0
         return batch
+
+    def close(self) -> None:
+        """Stops the loading subprocesses, if any (dropping the loader's iterator shuts its
+        workers down). A run calls this on every way out of its loop: its workers ignore
+        stop signals, so they must not be left for the interpreter's exit to terminate."""
+        self._loader = None
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "position": self.position}
