@@ -4,6 +4,7 @@ warm start (a pretraining per seed that every run starts from)."""
 import json
 import os
 import re
+import shutil
 import signal
 from pathlib import Path
 
@@ -165,6 +166,13 @@ def test_a_warm_start_pretrains_once_per_seed_and_every_run_starts_from_it(tmp_p
     for other in (3, 0):
         with pytest.raises(SpiganError, match="holds a run of another configuration"):
             ablate(config, 1, out, overrides, progress=False, warm_start=other)
+
+    # A pretraining never stops early: an ablation that differs only in its stopping rule reuses it.
+    shutil.copytree(out / "pretrain-s0", tmp_path / "abl2" / "pretrain-s0")
+    trained.clear(), resumed.clear()
+    ablate(config, 1, tmp_path / "abl2", overrides + ["early_stopping.margin=0.3"], methods=("no_pi",),
+           progress=False, warm_start=2)
+    assert trained == ["no_pi-s0"] and resumed == []
 
 
 def test_in_parallel_a_seeds_runs_start_when_its_own_pretraining_has_finished(tmp_path):

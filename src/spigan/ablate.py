@@ -85,9 +85,13 @@ COST = {"spigan": 1.0, "no_pi": 0.8, "base": 0.55, "target_only": 0.1, "source_o
 
 def _comparable(cfg: Config) -> dict:
     """A run's configuration without the settings that do not change what it computes up to
-    the last bits (the thread count), so a run trained with other threads still matches."""
+    the last bits (the thread count; for a pretraining, which never stops early, the
+    early-stopping rule), so a run trained with other threads still matches, and one
+    pretraining serves ablations that differ only in when their adapted runs stop."""
     d = to_dict(cfg)
     d["train"].pop("threads")
+    if cfg.variant().pretraining:
+        d.pop("early_stopping")
     return d
 
 
