@@ -87,12 +87,15 @@ def _flat(d, prefix=""):
 
 def test_shipped_configs_resolve_to_the_values_they_had_before_bases(tmp_path, monkeypatch):
     """demo.yaml and sim2camvid.yaml moved their shared block to cpu.yaml: every value a run
-    saves is unchanged (tests/data/configs_reference.json, resolved before the change)."""
+    saves is unchanged (tests/data/configs_reference.json, resolved before the change), but
+    for the values changed on purpose since, each by a decision recorded in docs/RESULTS.md."""
     reference = json.loads((Path(__file__).parent / "data" / "configs_reference.json").read_text())
+    changed_since = {"sim2camvid": {"early_stopping.margin": 0.5}}  # study D, RESULTS section 3
     monkeypatch.chdir(tmp_path)  # by name, from a folder without configs/
     for name, before in reference.items():
         now = _flat(to_dict(load_config(name, ROOTS)))
-        assert {k: now[k] for k in _flat(before)} == _flat(before), name
+        expected = {**_flat(before), **changed_since.get(name, {})}
+        assert {k: now[k] for k in expected} == expected, name
     assert set(reference) < set(named_configs()) and "cpu" in named_configs()
 
 

@@ -134,17 +134,6 @@ class _StopSignals:
             signal.signal(sig, handler)
 
 
-@contextlib.contextmanager
-def _closing(*streams: EndlessBatches | None):
-    """Closes the streams (their loading subprocesses) however the block is left."""
-    try:
-        yield
-    finally:
-        for stream in streams:
-            if stream is not None:
-                stream.close()
-
-
 def _data_streams(cfg: Config, variant: Variant, ctx: distributed.Context, progress: bool):
     """The labelled stream T learns from (source frames, with depth for the adapted
     variants; target frames for target_only) and the unlabelled target stream (adapted
@@ -223,7 +212,7 @@ def train(cfg: Config, run_dir: str | Path, progress: bool = True, resume: dict 
     thread_counts = [threads.threads]
     tic, start = time.perf_counter(), state.iteration
     # The bar's line ends before any error is printed; the data workers stop on every way out.
-    with _StopSignals() as signals, bar, _closing(source_it, target_it):
+    with _StopSignals() as signals, bar, source_it, target_it or contextlib.nullcontext():
         while state.iteration < t.iterations:
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
                 logging = (state.iteration + 1) % t.log_every == 0 or state.iteration + 1 == t.iterations

@@ -181,6 +181,12 @@ class EndlessBatches:
             self.epoch, self.position = self.epoch + 1, 0
         return batch
 
+    def __enter__(self) -> "EndlessBatches":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stops the loading subprocesses, if any (dropping the loader's iterator shuts its
         workers down). A run calls this on every way out of its loop: its workers ignore
