@@ -47,6 +47,7 @@ def leave_stop_signals_to_the_main_process(worker_id: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
+
 class SimSource:
     """Frames of the built-in simulator as dicts (the common frame-source interface), with
     labels in the training ontology."""
