@@ -1,6 +1,6 @@
 """Issue 22's study B: what makes adaptation help, from a warm start, on the tuning world.
 
-    python benchmarks/warm_levers.py --out runs/warm-levers [--seeds 1] [--jobs 2]
+    python benchmarks/warm_levers.py --out runs/warm-levers [--seeds 1] [--first-seed 0] [--jobs 2]
         [--pretrain-iterations 3000] [key=value ...]
 
 Pre-registered in docs/RESULTS.md section 0 before any run. On the simulator's tuning world
@@ -55,11 +55,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="folder of the runs and the table")
     ap.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="start at this seed (seeds FIRST..N-1): more seeds for a study whose first ran elsewhere")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
     ap.add_argument("--pretrain-iterations", type=int, default=3000, help="iterations of each pretraining")
     ap.add_argument("--only", nargs="+", choices=list(RUNS), help="these runs alone (default: all)")
     args, extra = ap.parse_known_args()
-    out, seeds = Path(args.out), range(args.seeds)
+    out, seeds = Path(args.out), range(args.first_seed, args.seeds)
     base = [*WORLD, "train.threads=1", *extra]
     pretrain = {s: out / f"pretrain-s{s}" for s in seeds}
     train_all([([*base, "train.method=pretrain", f"train.seed={s}", f"train.iterations={args.pretrain_iterations}"],
