@@ -47,10 +47,15 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path, tiny, canc
     for name in ("generator", "discriminator", "task", "privileged"):
         for key, value in a[name].items():
             if key not in dead[name]:
-                # atol: a twentieth of one Adam step (lr 2e-4). Summing the batch in two halves
-                # rounds differently; where a gradient element nearly cancels, Adam's normalised
-                # step magnifies that (seen up to 2.3e-6 with depth in metres, whose L1 is ~100).
-                torch.testing.assert_close(value, b[name][key], rtol=1e-5, atol=1e-5, msg=f"{name}.{key}")
+                # Summing the batch in two halves rounds differently, and where a gradient element
+                # nearly cancels, Adam's normalised step (about lr = 2e-4 whatever the gradient's
+                # size) magnifies that. So: within a twentieth of a step (1e-5) but for at most one
+                # element in a thousand (seen: up to 2.3e-6 everywhere on one CPU; one element in
+                # 4608 at 2.6e-5 and one in 9216 at 6e-5 with AVX2 kernels on another), and those
+                # within one step. A sharding or all-reduce fault moves most elements.
+                off = ~torch.isclose(value, b[name][key], rtol=1e-5, atol=1e-5)
+                assert off.sum() <= off.numel() // 1000, f"{name}.{key}: {off.sum()} of {off.numel()} differ"
+                torch.testing.assert_close(value, b[name][key], rtol=0, atol=2e-4, msg=f"{name}.{key}")
     rows_a = [json.loads(x) for x in (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()]
     rows_b = [json.loads(x) for x in (tmp_path / "single" / "metrics.jsonl").read_text().splitlines()]
     for ra, rb in zip(rows_a, rows_b):
