@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--pretrain-iterations", type=int, default=3000, help="iterations of each pretraining")
     ap.add_argument("--only", nargs="+", choices=list(RUNS), help="these runs alone (default: all)")
     args, extra = ap.parse_known_args()
+    if not 0 <= args.first_seed < args.seeds:
+        ap.error(f"--first-seed {args.first_seed}: must be at least 0 and below --seeds {args.seeds}")
     out, seeds = Path(args.out), range(args.first_seed, args.seeds)
     base = [*WORLD, "train.threads=1", *extra]
     pretrain = {s: out / f"pretrain-s{s}" for s in seeds}
